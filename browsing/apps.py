@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BrowsingConfig(AppConfig):
+    name = "browsing"
+    verbose_name = _("Browsing and behaviour log")
+    default_auto_field = "django.db.models.BigAutoField"
