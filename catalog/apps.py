@@ -6,3 +6,6 @@ class CatalogConfig(AppConfig):
     name = "catalog"
     verbose_name = _("Catalogue")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from catalog import receivers  # noqa: F401  (connects the signal receivers)

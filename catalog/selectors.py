@@ -1,0 +1,397 @@
+"""Reads of the catalogue: the category tree, product lists and search.
+
+The category tree is read with one query of all active categories and kept in
+Django's cache (invalidated by ``catalog.receivers`` when a category is saved
+or deleted), so navigation, breadcrumbs and "include sub-categories" filters
+cost no query on a warm cache.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Iterable
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Brand, Category, Product
+
+CATEGORY_TREE_CACHE_KEY = "catalog:category-tree:v1"
+CATEGORY_TREE_TIMEOUT = 60 * 60  # safety net; saves and deletes invalidate at once
+
+SEARCH_CONFIG = "simple"
+MAX_SEARCH_TERMS = 10
+
+
+class Ordering:
+    """Product list orderings (values used in URLs, shown in the sort menu)."""
+
+    RELEVANCE = "relevance"
+    NEWEST = "newest"
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    NAME = "name"
+
+    CHOICES = [
+        (RELEVANCE, _("Relevance")),
+        (NEWEST, _("Newest")),
+        (PRICE_ASC, _("Price: low to high")),
+        (PRICE_DESC, _("Price: high to low")),
+        (NAME, _("Name")),
+    ]
+    LISTING_CHOICES = CHOICES[1:]  # all but relevance, which only a search has
+
+    ORDER_BY = {
+        NEWEST: ("-created_at", "-id"),
+        PRICE_ASC: ("price", "id"),
+        PRICE_DESC: ("-price", "id"),
+        NAME: ("name", "id"),
+    }
+
+
+# --- category tree ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryNode:
+    id: int
+    parent_id: int | None
+    name: str
+    slug: str
+    children: tuple[int, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CategoryTree:
+    nodes: dict[int, CategoryNode]
+    roots: tuple[int, ...]
+    by_slug: dict[str, int]
+
+    def descendant_ids(self, category_id: int) -> list[int]:
+        """The category and all its active descendants (breadth first)."""
+        if category_id not in self.nodes:
+            return []
+        ids, queue = [], [category_id]
+        while queue:
+            current = queue.pop(0)
+            ids.append(current)
+            queue.extend(self.nodes[current].children)
+        return ids
+
+    def ancestors(self, category_id: int) -> list[CategoryNode]:
+        """Root first, ending with the category itself."""
+        chain: list[CategoryNode] = []
+        seen: set[int] = set()
+        current = self.nodes.get(category_id)
+        while current is not None and current.id not in seen:
+            seen.add(current.id)
+            chain.append(current)
+            current = self.nodes.get(current.parent_id) if current.parent_id else None
+        return list(reversed(chain))
+
+
+def _build_category_tree() -> CategoryTree:
+    rows = list(
+        Category.objects.filter(is_active=True)
+        .order_by("position", "name", "id")
+        .values_list("id", "parent_id", "name", "slug")
+    )
+    children: dict[int, list[int]] = {}
+    for cid, parent_id, _name, _slug in rows:
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(cid)
+    nodes: dict[int, CategoryNode] = {}
+    roots: list[int] = []
+    for cid, parent_id, name, slug in rows:
+        nodes[cid] = CategoryNode(cid, parent_id, name, slug, tuple(children.get(cid, ())))
+        if parent_id is None:
+            roots.append(cid)
+    # An active category under an inactive parent is hidden with its parent.
+    reachable: set[int] = set()
+    queue = list(roots)
+    while queue:
+        current = queue.pop()
+        reachable.add(current)
+        queue.extend(nodes[current].children)
+    nodes = {cid: node for cid, node in nodes.items() if cid in reachable}
+    return CategoryTree(
+        nodes=nodes,
+        roots=tuple(roots),
+        by_slug={node.slug: cid for cid, node in nodes.items()},
+    )
+
+
+def category_tree() -> CategoryTree:
+    """The active category tree: one query on a cold cache, none when warm."""
+    tree = cache.get(CATEGORY_TREE_CACHE_KEY)
+    if tree is None:
+        tree = _build_category_tree()
+        cache.set(CATEGORY_TREE_CACHE_KEY, tree, CATEGORY_TREE_TIMEOUT)
+    return tree
+
+
+def category_tree_invalidate() -> None:
+    cache.delete(CATEGORY_TREE_CACHE_KEY)
+
+
+def _node_to_category(node: CategoryNode) -> Category:
+    # An unsaved-looking instance carrying the cached values: enough for
+    # name, slug and get_absolute_url() without touching the database.
+    return Category(id=node.id, parent_id=node.parent_id, name=node.name, slug=node.slug)
+
+
+def category_departments() -> list[Category]:
+    """Root categories (departments), in menu order."""
+    tree = category_tree()
+    return [_node_to_category(tree.nodes[cid]) for cid in tree.roots]
+
+
+def category_children(category_id: int) -> list[Category]:
+    tree = category_tree()
+    node = tree.nodes.get(category_id)
+    if node is None:
+        return []
+    return [_node_to_category(tree.nodes[c]) for c in node.children if c in tree.nodes]
+
+
+def category_descendant_ids(category: Category | int) -> list[int]:
+    """Ids of the category and all its active descendants; [] when not active."""
+    category_id = category if isinstance(category, int) else category.pk
+    return category_tree().descendant_ids(category_id)
+
+
+def category_breadcrumbs(category: Category | int) -> list[Category]:
+    """The path from the department down to the category (root first)."""
+    category_id = category if isinstance(category, int) else category.pk
+    return [_node_to_category(node) for node in category_tree().ancestors(category_id)]
+
+
+def category_get_active(*, slug: str | None = None, pk: int | None = None) -> Category | None:
+    """An active category visible in the tree, by slug or id, else None."""
+    tree = category_tree()
+    category_id = tree.by_slug.get(slug) if slug is not None else pk
+    if category_id is None or category_id not in tree.nodes:
+        return None
+    return Category.objects.filter(pk=category_id, is_active=True).first()
+
+
+def category_list() -> QuerySet[Category]:
+    """Active categories with their parent id, in tree order of the model."""
+    visible = list(category_tree().nodes)
+    return Category.objects.filter(pk__in=visible).order_by("parent_id", "position", "name", "id")
+
+
+# --- products -----------------------------------------------------------------
+
+
+def _active_products() -> QuerySet[Product]:
+    return Product.objects.filter(is_active=True, category__is_active=True).select_related(
+        "category", "brand"
+    )
+
+
+def _apply_filters(
+    qs: QuerySet[Product],
+    *,
+    category: Category | int | None,
+    brand_ids: Iterable[int] | None,
+    min_price: Decimal | None,
+    max_price: Decimal | None,
+    in_stock_only: bool,
+) -> QuerySet[Product]:
+    if category is not None:
+        qs = qs.filter(category_id__in=category_descendant_ids(category))
+    brand_ids = list(brand_ids or [])
+    if brand_ids:
+        qs = qs.filter(brand_id__in=brand_ids)
+    if min_price is not None:
+        qs = qs.filter(price__gte=min_price)
+    if max_price is not None:
+        qs = qs.filter(price__lte=max_price)
+    if in_stock_only:
+        qs = qs.filter(stock__gt=0)
+    return qs
+
+
+def product_list(
+    *,
+    category: Category | int | None = None,
+    brand_ids: Iterable[int] | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    in_stock_only: bool = False,
+    ordering: str = Ordering.NEWEST,
+) -> QuerySet[Product]:
+    """Active products (of active categories), filtered and ordered.
+
+    ``category`` includes its sub-categories. ``ordering`` is one of
+    ``Ordering`` except relevance, which only a search has.
+    """
+    qs = _apply_filters(
+        _active_products(),
+        category=category,
+        brand_ids=brand_ids,
+        min_price=min_price,
+        max_price=max_price,
+        in_stock_only=in_stock_only,
+    )
+    order_by = Ordering.ORDER_BY.get(ordering, Ordering.ORDER_BY[Ordering.NEWEST])
+    return qs.order_by(*order_by)
+
+
+def search_terms(query: str) -> list[str]:
+    """Lower-cased words of a query (CJK runs count as words), at most 10."""
+    return re.findall(r"\w+", (query or "").lower())[:MAX_SEARCH_TERMS]
+
+
+def _postgres_search(qs: QuerySet[Product], query: str, terms: list[str]) -> QuerySet[Product]:
+    search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+    # Same expression as the GIN index of migration 0002: the product's own text.
+    own_document = SearchVector("name", "description", config=SEARCH_CONFIG)
+    weighted = (
+        SearchVector("name", weight="A", config=SEARCH_CONFIG)
+        + SearchVector("brand__name", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("category__name", weight="B", config=SEARCH_CONFIG)
+        + SearchVector("description", weight="C", config=SEARCH_CONFIG)
+    )
+    # Terms found only in a brand or category name: limit the weighted (joined)
+    # match to products of a brand/category that mentions a term, so that every
+    # branch of the OR below can use an index.
+    term_brands = Q()
+    for term in terms:
+        term_brands |= Q(name__icontains=term)
+    tree = category_tree()
+    term_category_ids = [
+        node.id for node in tree.nodes.values() if any(t in node.name.lower() for t in terms)
+    ]
+    qs = qs.annotate(own_document=own_document, weighted_document=weighted)
+    joined_match = (
+        Q(brand__in=Brand.objects.filter(term_brands).values("pk"))
+        | Q(category_id__in=term_category_ids)
+    ) & Q(weighted_document=search_query)
+    # Fallback for CJK text and partial words, which the 'simple' parser does
+    # not split: every term is a substring of the name (pg_trgm index).
+    partial = Q()
+    for term in terms:
+        partial &= Q(name__icontains=term)
+    return qs.filter(Q(own_document=search_query) | joined_match | partial).annotate(
+        relevance=SearchRank(weighted, search_query)
+        + Case(
+            When(name__icontains=query.strip(), then=Value(1.0)),
+            default=Value(0.0),
+        )
+    )
+
+
+def _portable_search(qs: QuerySet[Product], query: str, terms: list[str]) -> QuerySet[Product]:
+    for term in terms:
+        qs = qs.filter(
+            Q(name__icontains=term)
+            | Q(description__icontains=term)
+            | Q(brand__name__icontains=term)
+            | Q(category__name__icontains=term)
+        )
+    name_hits = [When(name__icontains=t, then=Value(1)) for t in terms]
+    return qs.annotate(
+        relevance=Case(
+            When(name__icontains=query.strip(), then=Value(len(terms) + 1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        + sum(
+            (Case(w, default=Value(0), output_field=IntegerField()) for w in name_hits),
+            Value(0),
+        )
+    )
+
+
+def product_search(
+    query: str,
+    *,
+    category: Category | int | None = None,
+    brand_ids: Iterable[int] | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    in_stock_only: bool = False,
+    ordering: str = Ordering.RELEVANCE,
+) -> QuerySet[Product]:
+    """Active products matching ``query``, filtered like ``product_list``.
+
+    On PostgreSQL: full-text search (config 'simple', websearch syntax) over
+    name (weight A), brand and category names (B) and description (C), ranked
+    by SearchRank, plus a substring match on the name so that CJK text and
+    partial words still match. Elsewhere (SQLite): every term must occur,
+    case-insensitively, in the name, description, brand or category name;
+    relevance favours name matches. An empty query matches nothing.
+    """
+    terms = search_terms(query)
+    if not terms:
+        return Product.objects.none()
+    qs = _apply_filters(
+        _active_products(),
+        category=category,
+        brand_ids=brand_ids,
+        min_price=min_price,
+        max_price=max_price,
+        in_stock_only=in_stock_only,
+    )
+    if connection.vendor == "postgresql":
+        qs = _postgres_search(qs, query, terms)
+    else:
+        qs = _portable_search(qs, query, terms)
+    if ordering == Ordering.RELEVANCE or ordering not in Ordering.ORDER_BY:
+        return qs.order_by("-relevance", "name", "id")
+    return qs.order_by(*Ordering.ORDER_BY[ordering])
+
+
+def brand_facets(products: QuerySet[Product]) -> list[Brand]:
+    """Brands present among ``products`` (for the brand filter), by name."""
+    return list(
+        Brand.objects.filter(pk__in=products.order_by().values("brand_id")).order_by("name")
+    )
+
+
+def product_get_active(pk: int) -> Product | None:
+    return _active_products().filter(pk=pk).first()
+
+
+def product_same_category(product: Product, *, limit: int = 8) -> list[Product]:
+    """Other active products of the product's category, newest first."""
+    return list(
+        _active_products()
+        .filter(category_id=product.category_id)
+        .exclude(pk=product.pk)
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def product_new_arrivals(*, limit: int = 10) -> list[Product]:
+    return list(product_list(ordering=Ordering.NEWEST)[:limit])
+
+
+def product_deals(*, limit: int = 10) -> list[Product]:
+    """In-stock products with the biggest reduction from their list price."""
+    ratio = ExpressionWrapper(
+        F("price") / F("list_price"), output_field=DecimalField(max_digits=12, decimal_places=6)
+    )
+    return list(
+        _active_products()
+        .filter(stock__gt=0, list_price__gt=F("price"))
+        .annotate(price_ratio=ratio)
+        .order_by("price_ratio", "price", "id")[:limit]
+    )
