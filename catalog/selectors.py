@@ -259,65 +259,33 @@ def search_terms(query: str) -> list[str]:
     return re.findall(r"\w+", (query or "").lower())[:MAX_SEARCH_TERMS]
 
 
-def _postgres_search(qs: QuerySet[Product], query: str, terms: list[str]) -> QuerySet[Product]:
-    search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    # Same expression as the GIN index of migration 0002: the product's own text.
-    own_document = SearchVector("name", "description", config=SEARCH_CONFIG)
-    weighted = (
-        SearchVector("name", weight="A", config=SEARCH_CONFIG)
-        + SearchVector("brand__name", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("category__name", weight="B", config=SEARCH_CONFIG)
-        + SearchVector("description", weight="C", config=SEARCH_CONFIG)
-    )
-    # Terms found only in a brand or category name: limit the weighted (joined)
-    # match to products of a brand/category that mentions a term, so that every
-    # branch of the OR below can use an index.
-    term_brands = Q()
-    for term in terms:
-        term_brands |= Q(name__icontains=term)
-    tree = category_tree()
-    term_category_ids = [
-        node.id for node in tree.nodes.values() if any(t in node.name.lower() for t in terms)
-    ]
-    qs = qs.annotate(own_document=own_document, weighted_document=weighted)
-    joined_match = (
-        Q(brand__in=Brand.objects.filter(term_brands).values("pk"))
-        | Q(category_id__in=term_category_ids)
-    ) & Q(weighted_document=search_query)
-    # Fallback for CJK text and partial words, which the 'simple' parser does
-    # not split: every term is a substring of the name (pg_trgm index).
-    partial = Q()
-    for term in terms:
-        partial &= Q(name__icontains=term)
-    return qs.filter(Q(own_document=search_query) | joined_match | partial).annotate(
-        relevance=SearchRank(weighted, search_query)
-        + Case(
-            When(name__icontains=query.strip(), then=Value(1.0)),
-            default=Value(0.0),
-        )
-    )
+def _split_terms(query: str) -> tuple[list[str], list[str]]:
+    """(wanted, excluded) words: ``-word`` excludes, the operator ``or`` is dropped."""
+    wanted: list[str] = []
+    excluded: list[str] = []
+    for token in (query or "").split():
+        target = excluded if token.startswith("-") and len(token) > 1 else wanted
+        target.extend(w for w in re.findall(r"\w+", token.lower()) if w != "or")
+    return wanted[:MAX_SEARCH_TERMS], excluded[:MAX_SEARCH_TERMS]
 
 
-def _portable_search(qs: QuerySet[Product], query: str, terms: list[str]) -> QuerySet[Product]:
-    for term in terms:
-        qs = qs.filter(
-            Q(name__icontains=term)
-            | Q(description__icontains=term)
-            | Q(brand__name__icontains=term)
-            | Q(category__name__icontains=term)
-        )
-    name_hits = [When(name__icontains=t, then=Value(1)) for t in terms]
-    return qs.annotate(
-        relevance=Case(
-            When(name__icontains=query.strip(), then=Value(len(terms) + 1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-        + sum(
-            (Case(w, default=Value(0), output_field=IntegerField()) for w in name_hits),
-            Value(0),
-        )
-    )
+def _term_condition(term: str, *, brands: list[tuple[int, str]], postgres: bool) -> Q:
+    """Products where ``term`` occurs in the name, description, brand or category.
+
+    Brand and category names are matched up front (brands in one query,
+    categories from the cached tree), so the condition only uses product
+    columns and each part of it can use an index.
+    """
+    brand_ids = [pk for pk, name in brands if term in name.lower()]
+    category_ids = [n.id for n in category_tree().nodes.values() if term in n.name.lower()]
+    condition = Q(name__icontains=term) | Q(brand_id__in=brand_ids)
+    condition |= Q(category_id__in=category_ids)
+    if postgres:
+        # Whole words of the description through the GIN index (migration 0002).
+        condition |= Q(own_document=SearchQuery(term, search_type="plain", config=SEARCH_CONFIG))
+    else:
+        condition |= Q(description__icontains=term)
+    return condition
 
 
 def product_search(
@@ -332,16 +300,24 @@ def product_search(
 ) -> QuerySet[Product]:
     """Active products matching ``query``, filtered like ``product_list``.
 
-    On PostgreSQL: full-text search (config 'simple', websearch syntax) over
-    name (weight A), brand and category names (B) and description (C), ranked
-    by SearchRank, plus a substring match on the name so that CJK text and
-    partial words still match. Elsewhere (SQLite): every term must occur,
-    case-insensitively, in the name, description, brand or category name;
-    relevance favours name matches. An empty query matches nothing.
+    Everywhere: a product matches when every word occurs (case-insensitively,
+    also as part of a word, so CJK text and partial words match) in its name,
+    its brand or category name, or its description, and no ``-word`` does.
+
+    On PostgreSQL the description is matched by whole words through full-text
+    search (config 'simple'); a product also matches the query in websearch
+    syntax ("quoted phrase", or, -word) against its name and description; and
+    results are ranked by SearchRank over name (weight A), brand and category
+    names (B) and description (C). Every part of the match can use an index
+    (GIN full-text, pg_trgm on the name, btree on brand and category).
+    Elsewhere (SQLite) relevance counts the words found in the name.
+
+    An empty query matches nothing.
     """
-    terms = search_terms(query)
-    if not terms:
+    wanted, excluded = _split_terms(query)
+    if not wanted:
         return Product.objects.none()
+    postgres = connection.vendor == "postgresql"
     qs = _apply_filters(
         _active_products(),
         category=category,
@@ -350,10 +326,41 @@ def product_search(
         max_price=max_price,
         in_stock_only=in_stock_only,
     )
-    if connection.vendor == "postgresql":
-        qs = _postgres_search(qs, query, terms)
+    any_term = Q()
+    for term in wanted + excluded:
+        any_term |= Q(name__icontains=term)
+    brands = list(Brand.objects.filter(any_term).values_list("pk", "name"))
+
+    every_word = Q()
+    for term in wanted:
+        every_word &= _term_condition(term, brands=brands, postgres=postgres)
+    for term in excluded:
+        every_word &= ~_term_condition(term, brands=brands, postgres=postgres)
+
+    if postgres:
+        web_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        weighted = (
+            SearchVector("name", weight="A", config=SEARCH_CONFIG)
+            + SearchVector("brand__name", weight="B", config=SEARCH_CONFIG)
+            + SearchVector("category__name", weight="B", config=SEARCH_CONFIG)
+            + SearchVector("description", weight="C", config=SEARCH_CONFIG)
+        )
+        # The product's own text: the very expression of the GIN index.
+        qs = qs.alias(own_document=SearchVector("name", "description", config=SEARCH_CONFIG))
+        qs = qs.filter(Q(own_document=web_query) | every_word).annotate(
+            relevance=SearchRank(weighted, web_query)
+            + Case(When(name__icontains=query.strip(), then=Value(1.0)), default=Value(0.0))
+        )
     else:
-        qs = _portable_search(qs, query, terms)
+        name_hits = [Case(When(name__icontains=t, then=Value(1)), default=Value(0)) for t in wanted]
+        qs = qs.filter(every_word).annotate(
+            relevance=Case(
+                When(name__icontains=query.strip(), then=Value(len(wanted) + 1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+            + sum(name_hits, Value(0))
+        )
     if ordering == Ordering.RELEVANCE or ordering not in Ordering.ORDER_BY:
         return qs.order_by("-relevance", "name", "id")
     return qs.order_by(*Ordering.ORDER_BY[ordering])

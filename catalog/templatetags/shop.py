@@ -18,4 +18,3 @@ def placeholder_hue(category_id) -> int:
         return (int(category_id) * 137) % 360
     except (TypeError, ValueError):
         return 210
-
