@@ -875,15 +875,15 @@ def _simulate_member(
         t = start
         events: list[tuple] = []
 
-        def emit(etype, pidx=-1, query="", qty=1, value=None, ref="", *, _s=session):
-            events.append((etype, pidx, query, qty, value, ref, _s))
+        def emit(etype, pidx=-1, query="", qty=1, value=None, ref="", *, _s=session, _e=events):
+            _e.append((etype, pidx, query, qty, value, ref, _s))
 
         times: list[int] = []
 
-        def tick(lo: int = 8, hi: int = 150) -> None:
+        def tick(lo: int = 8, hi: int = 150, *, _times=times) -> None:
             nonlocal t
             t += _ri(rng, lo, hi)
-            times.append(t)
+            _times.append(t)
 
         sale = ctx.sale_at(start)
         high_intent = rng.random() < (0.45 if sale else 0.3)
@@ -1065,7 +1065,6 @@ def _status_timeline(rng, placed: int, end_ts: int) -> tuple[str, list[tuple[str
 
 
 def _place_order(rng, config, ctx: _Catalog, member, n_orders, t, products, fit, sale):
-    cat = ctx.cat
     order_id = f"DO-{member.external_id}-{n_orders:04d}"
     status, changes = _status_timeline(rng, t, config.end_ts)
     delivered_at = next((ts for s, ts in changes if s == OrderStatus.DELIVERED), None)

@@ -754,7 +754,8 @@ EN_LAST = [
 # (province en, province zh, city en, city zh, districts [(en, zh)], postal prefix)
 CITIES = [
     ("Shanghai", "上海市", "Shanghai", "上海市",
-     [("Pudong", "浦东新区"), ("Xuhui", "徐汇区"), ("Jing'an", "静安区"), ("Minhang", "闵行区")], "200"),
+     [("Pudong", "浦东新区"), ("Xuhui", "徐汇区"), ("Jing'an", "静安区"),
+      ("Minhang", "闵行区")], "200"),
     ("Beijing", "北京市", "Beijing", "北京市",
      [("Chaoyang", "朝阳区"), ("Haidian", "海淀区"), ("Dongcheng", "东城区")], "100"),
     ("Guangdong", "广东省", "Guangzhou", "广州市",
