@@ -20,6 +20,47 @@ class UserFactory(factory.django.DjangoModelFactory):
     is_active = True
 
 
+class MemberFactory(UserFactory):
+    """A member as registration makes them: a user with a profile."""
+
+    profile = factory.RelatedFactory("tests.factories.ProfileFactory", factory_related_name="user")
+
+
+class ProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Profile"
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(UserFactory)
+    display_name = factory.Faker("first_name")
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Tag"
+
+    name = factory.Sequence(lambda n: f"Tag {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name, allow_unicode=True))
+
+
+class AddressFactory(factory.django.DjangoModelFactory):
+    """An address row as stored; services decide the default (pass is_default to force one)."""
+
+    class Meta:
+        model = "accounts.Address"
+
+    user = factory.SubFactory(UserFactory)
+    recipient_name = factory.Faker("name")
+    phone = factory.Sequence(lambda n: f"+86 138{n:08d}")
+    country = "CN"
+    province = "Zhejiang"
+    city = "Hangzhou"
+    district = "Xihu"
+    line1 = factory.Sequence(lambda n: f"{n + 1} Wensan Road")
+    postal_code = "310000"
+    is_default = False
+
+
 # --- catalog ------------------------------------------------------------------
 
 
