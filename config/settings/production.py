@@ -3,8 +3,10 @@
 Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL, REDIS_URL.
 """
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
-from .base import STORAGES, env
+from .base import STATIC_ROOT, STORAGES, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: fails loudly when unset
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -21,6 +23,8 @@ CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Where collectstatic writes (the Docker image builds it into /app/staticfiles).
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(STATIC_ROOT)))
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
