@@ -23,6 +23,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 class MemberFactory(UserFactory):
     """A member as registration makes them: a user with a profile."""
 
+    class Meta:
+        skip_postgeneration_save = True
+
     profile = factory.RelatedFactory("tests.factories.ProfileFactory", factory_related_name="user")
 
 
