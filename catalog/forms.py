@@ -53,6 +53,11 @@ class ProductFilterForm(forms.Form):
             self.add_error("max_price", _("The maximum price must not be below the minimum."))
         return cleaned
 
+    @property
+    def in_use(self) -> bool:
+        """Whether the request sets any of this form's filters."""
+        return bool(self.data) and any(self.data.get(name) for name in self.fields)
+
     def filters(self) -> dict:
         """Keyword arguments for product_list/product_search: valid values only."""
         self.is_valid()

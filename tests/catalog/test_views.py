@@ -346,3 +346,13 @@ def test_search_page_query_count_does_not_grow_with_results(
 
     assert len(response.context["products"]) == 24
     assert Product.objects.count() == 30
+
+
+def test_filter_box_opens_only_when_filters_are_in_use(client, kitchen):
+    ProductFactory(category=kitchen)
+
+    plain = client.get(kitchen.get_absolute_url()).content.decode()
+    filtered = client.get(kitchen.get_absolute_url(), {"in_stock": "on"}).content.decode()
+
+    assert 'id="filters" open' not in plain
+    assert 'id="filters" open' in filtered
