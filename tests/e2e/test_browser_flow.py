@@ -1,0 +1,132 @@
+"""End to end in headless Chromium (Debian's, never a downloaded one) against the live server.
+
+Skipped when ``chromium`` is not installed (tests/conftest.py); ``make browser-deps``
+installs it. A phone-width screenshot of the home page is written to
+var/screenshots/ to look at; var/ is not committed.
+"""
+
+import re
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from catalog.money import format_money
+from tests.factories import CategoryFactory, ProductFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+SCREENSHOTS = BASE_DIR / "var" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 375, "height": 812}
+PASSWORD = "kettle-tea-garden-2024"
+# Django renders "Password:"; "Confirm password" must not match.
+PASSWORD_LABEL = re.compile(r"^Password:?$")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls
+    # made by the test itself are still synchronous and safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def shop():
+    """A department with a product of its own and a subcategory with another."""
+    department = CategoryFactory(name="Kitchen")
+    kettles = CategoryFactory(name="Kettles", parent=department)
+    kettle = ProductFactory(name="Steel Kettle 1.7L", category=department, price=Decimal("129.00"))
+    ProductFactory(name="Glass Kettle", category=kettles, price=Decimal("89.50"))
+    ProductFactory(name="Oak Chopping Board", category=department, price=Decimal("59.00"))
+    return {"department": department, "product": kettle}
+
+
+def test_member_registers_logs_out_logs_in_and_finds_a_product(live_server, page, shop):
+    department, product = shop["department"], shop["product"]
+
+    # given a visitor on the home page
+    page.goto(live_server.url + "/")
+
+    # when they register with email, password twice and a display name
+    page.get_by_role("link", name="Register").first.click()
+    page.get_by_label("Email").fill("new.member@example.com")
+    page.get_by_label("Display name").fill("Lin")
+    page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
+    page.get_by_role("button", name="Register").click()
+
+    # then they are asked for preferences, which they skip
+    expect(page).to_have_url(live_server.url + "/accounts/register/preferences/")
+    page.get_by_role("button", name="Skip for now").click()
+    expect(page.get_by_role("link", name="My account")).to_be_visible()
+
+    # when they log out and log in again with the same credentials
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="My account")).to_have_count(0)
+    page.get_by_role("link", name="Log in").first.click()
+    page.get_by_label("Email").fill("new.member@example.com")
+    page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    # then they are logged in
+    expect(page.get_by_role("link", name="My account")).to_be_visible()
+
+    # when they open the department from the navigation and then the product
+    departments = page.get_by_role("navigation", name="Departments")
+    departments.get_by_role("link", name=department.name).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(department.name)
+    page.get_by_role("link", name=product.name).first.click()
+
+    # then the product page shows its name and price
+    expect(page.get_by_role("heading", level=1)).to_have_text(product.name)
+    expect(page.locator(".product-info .price").first).to_have_text(format_money(product.price))
+
+
+def test_home_page_fits_a_phone_screen_without_sideways_scrolling(live_server, browser, shop):
+    # given a phone-sized browser window
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    try:
+        # when the home page is opened
+        page.goto(live_server.url + "/")
+        page.wait_for_load_state("networkidle")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "home-375.png"), full_page=True)
+
+        # then nothing is wider than the screen
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        assert page_width <= PHONE["width"]
+    finally:
+        context.close()
