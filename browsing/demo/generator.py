@@ -596,11 +596,11 @@ def build_members(config: DemoConfig, catalogue: DemoCatalogue) -> list[DemoMemb
         verified = _ts_to_dt(joined_ts + _ri(rng, 60, 3600)) if rng.random() < 0.85 else None
 
         # Latent taste: a few departments, then a few leaves within them.
-        dept_pref = rng.dirichlet(np.full(len(dept_keys), 0.35))
+        dept_pref = rng.dirichlet(np.full(len(dept_keys), 0.3))
         taste = np.zeros(len(leaf_keys))
         for d in range(len(dept_keys)):
             idx = np.flatnonzero(dept_of_leaf_arr == d)
-            taste[idx] = dept_pref[d] * rng.dirichlet(np.full(len(idx), 0.6))
+            taste[idx] = dept_pref[d] * rng.dirichlet(np.full(len(idx), 0.45))
         for key, factor in gendered.get(gender, {}).items():
             taste[leaf_keys.index(key)] *= factor
         taste = taste + 1e-4
@@ -906,7 +906,7 @@ def _simulate_member(
         # 2. Browse one category, sometimes two; maybe start with a search.
         n_cats = 1 + int(rng.random() < 0.25)
         for c_no in range(n_cats):
-            if rng.random() < 0.12:
+            if rng.random() < 0.08:  # exploration: a popular category
                 li = int(np.searchsorted(ctx.leaf_pop_cdf, rng.random(), side="right"))
             else:
                 li = int(np.searchsorted(taste_cdf, rng.random(), side="right"))
