@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts import selectors
-from accounts.models import Address, Profile, User
+from accounts.models import Address, Profile, User, phone_validator
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -56,7 +56,9 @@ class MeSerializer(serializers.Serializer):
     email_verified = serializers.BooleanField(read_only=True)
     date_joined = serializers.DateTimeField(read_only=True)
     display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, validators=[phone_validator]
+    )
     gender = serializers.ChoiceField(choices=Profile.Gender.choices, required=False)
     birthday = serializers.DateField(required=False, allow_null=True)
     language = serializers.ChoiceField(choices=Profile.Language.choices, required=False)
