@@ -3,6 +3,11 @@
 Skipped when ``chromium`` is not installed (tests/conftest.py); ``make browser-deps``
 installs it. A phone-width screenshot of the home page is written to
 var/screenshots/ to look at; var/ is not committed.
+
+Create the test data *before* the browser starts (list the data fixture before
+``browser``/``page``): once Playwright's sync API runs, ORM calls from the test
+happen in another greenlet context and open a database connection that is
+never closed, which keeps PostgreSQL from dropping the test database.
 """
 
 import re
@@ -73,7 +78,7 @@ def shop():
     return {"department": department, "product": kettle}
 
 
-def test_member_registers_logs_out_logs_in_and_finds_a_product(live_server, page, shop):
+def test_member_registers_logs_out_logs_in_and_finds_a_product(live_server, shop, page):
     department, product = shop["department"], shop["product"]
 
     # given a visitor on the home page
@@ -114,7 +119,7 @@ def test_member_registers_logs_out_logs_in_and_finds_a_product(live_server, page
     expect(page.locator(".product-info .price").first).to_have_text(format_money(product.price))
 
 
-def test_home_page_fits_a_phone_screen_without_sideways_scrolling(live_server, browser, shop):
+def test_home_page_fits_a_phone_screen_without_sideways_scrolling(live_server, shop, browser):
     # given a phone-sized browser window
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
     page = context.new_page()
