@@ -41,6 +41,14 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 TOKENS = re.compile(r"%\(\w+\)[sdifr]|%[sdifr]|%%|\{[^{}]*\}|</?[a-zA-Z][^<>]*>")
 
 
+@pytest.fixture(autouse=True)
+def _restore_language():
+    """Requests activate their language in the thread and leave it active afterwards:
+    put the default back, so that later tests (money formatting...) run in English."""
+    yield
+    translation.deactivate()
+
+
 # --- a tiny .po reader -----------------------------------------------------------
 
 
