@@ -26,8 +26,11 @@ COPY requirements.txt /build/requirements.txt
 RUN pip install --upgrade pip \
     && pip install -r /build/requirements.txt
 
-COPY locale/ /build/locale/
-RUN find /build/locale -name '*.po' -exec sh -c 'msgfmt --check -o "${1%.po}.mo" "$1"' _ {} \;
+# Compiled translations (locale/ may hold no catalogue yet; a broken .po fails the build).
+COPY . /src
+RUN mkdir -p /src/locale \
+    && find /src/locale -name '*.po' -exec sh -c \
+       'for po; do msgfmt --check -o "${po%.po}.mo" "$po" || exit 1; done' _ {} +
 
 # --- runtime -------------------------------------------------------------------
 FROM python:3.11-slim
@@ -47,9 +50,10 @@ RUN apt-get update \
 
 COPY --from=build /opt/venv /opt/venv
 
+# The code stays root-owned and read-only for the app user; it writes only media and static files.
 WORKDIR /app
-COPY --chown=app:app . /app
-COPY --from=build --chown=app:app /build/locale/ /app/locale/
+COPY . /app
+COPY --from=build /src/locale/ /app/locale/
 RUN mkdir -p /app/media /app/staticfiles && chown app:app /app/media /app/staticfiles
 
 USER app
