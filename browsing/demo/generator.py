@@ -586,10 +586,10 @@ def build_members(config: DemoConfig, catalogue: DemoCatalogue) -> list[DemoMemb
             f"{_ri(rng, 0, 10_000):04d} {_ri(rng, 0, 10_000):04d}"
         )
 
-        if rng.random() < 0.3:
+        if rng.random() < 0.4:  # joined before the window
             join_day = -_ri(rng, 1, 730)
         else:
-            join_day = int(config.days * rng.random() ** 0.8)
+            join_day = int(config.days * rng.random())
         local_midnight = config.start_ts + join_day * DAY
         joined_ts = local_midnight + _local_seconds(rng)
         joined_at = _ts_to_dt(joined_ts)
