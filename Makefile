@@ -51,8 +51,10 @@ messages: venv
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 # Debian's Chromium for the browser tests (they are skipped when it is absent).
+# A CJK font so Chinese pages render in screenshots, not as empty boxes.
 browser-deps:
-	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	(command -v chromium >/dev/null && fc-list :lang=zh | grep -q .) || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles var
