@@ -402,3 +402,19 @@ def product_deals(*, limit: int = 10) -> list[Product]:
         .annotate(price_ratio=ratio)
         .order_by("price_ratio", "price", "id")[:limit]
     )
+
+
+def product_display_attributes(product: Product) -> list[tuple[str, str]]:
+    """The attributes a shopper sees, as sorted (label, value) pairs.
+
+    Keys starting with "_" are internal (kept for imports and models, never
+    shown); the others are shown with underscores as spaces, first letter
+    capitalised ("battery_life" -> "Battery life").
+    """
+    attributes = product.attributes if isinstance(product.attributes, dict) else {}
+    shown = [
+        (str(key).replace("_", " ").strip().capitalize(), str(value))
+        for key, value in attributes.items()
+        if not str(key).startswith("_") and value not in (None, "")
+    ]
+    return sorted(shown)

@@ -79,9 +79,7 @@ def product_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Ht
         {
             "product": product,
             "breadcrumbs": selectors.category_breadcrumbs(product.category_id),
-            "attributes": sorted((str(k), v) for k, v in (product.attributes or {}).items())
-            if isinstance(product.attributes, dict)
-            else [],
+            "attributes": selectors.product_display_attributes(product),
             "same_category": selectors.product_same_category(product, limit=8),
         },
     )

@@ -442,9 +442,10 @@ def build_catalogue(config: DemoConfig) -> DemoCatalogue:
                     list_price = None
             stock = 0 if rng.random() < 0.07 else int(min(rng.lognormal(4.0, 1.0), 2000)) + 1
             index = len(products) + 1
-            attributes: dict = {"name_zh": name_zh, "variant": variant, "tier": brand.tier}
+            # Keys starting with "_" are internal: kept for later use, not shown to shoppers.
+            attributes: dict = {"variant": variant, "_name_zh": name_zh, "_price_tier": brand.tier}
             if cycle:
-                attributes["repurchase_days"] = cycle
+                attributes["_repurchase_days"] = cycle
             if is_book:
                 author = (
                     f"{V.AUTHOR_FIRST[_ri(rng, 0, len(V.AUTHOR_FIRST))]} "

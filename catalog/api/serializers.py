@@ -69,6 +69,8 @@ class ProductListSerializer(serializers.ModelSerializer):
 
 
 class ProductDetailSerializer(ProductListSerializer):
+    attributes = serializers.SerializerMethodField()
+
     class Meta(ProductListSerializer.Meta):
         fields = [
             *ProductListSerializer.Meta.fields,
@@ -77,6 +79,14 @@ class ProductDetailSerializer(ProductListSerializer):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(
+        serializers.DictField(child=serializers.CharField(), help_text="Shown attributes.")
+    )
+    def get_attributes(self, product) -> dict:
+        """Attributes as the merchant keyed them; internal keys ("_" prefix) left out."""
+        attributes = product.attributes if isinstance(product.attributes, dict) else {}
+        return {k: v for k, v in attributes.items() if not str(k).startswith("_")}
 
 
 @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))

@@ -242,3 +242,11 @@ def test_schema_documents_the_product_filters(api):
         "in_stock",
         "ordering",
     } <= parameters
+
+
+def test_product_detail_leaves_out_internal_attributes(api, kitchen):
+    product = ProductFactory(category=kitchen, attributes={"Capacity": "1 L", "_name_zh": "水壶"})
+
+    body = api.get(f"/api/v1/products/{product.pk}/").json()
+
+    assert body["attributes"] == {"Capacity": "1 L"}

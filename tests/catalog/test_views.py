@@ -356,3 +356,14 @@ def test_filter_box_opens_only_when_filters_are_in_use(client, kitchen):
 
     assert 'id="filters" open' not in plain
     assert 'id="filters" open' in filtered
+
+
+def test_product_page_hides_internal_attributes(client, kettles):
+    product = ProductFactory(
+        category=kettles, attributes={"battery_life": "10 h", "_name_zh": "水壶", "_tier": "x"}
+    )
+
+    html = client.get(product.get_absolute_url()).content.decode()
+
+    assert '<th scope="row">Battery life</th><td>10 h</td>' in html
+    assert "水壶" not in html and "_tier" not in html
