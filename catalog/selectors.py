@@ -254,9 +254,17 @@ def product_list(
     return qs.order_by(*order_by)
 
 
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_query(query: str | None) -> str:
+    """A search query without control characters (PostgreSQL refuses NUL)."""
+    return _CONTROL_CHARS.sub(" ", query or "").strip()
+
+
 def search_terms(query: str) -> list[str]:
     """Lower-cased words of a query (CJK runs count as words), at most 10."""
-    return re.findall(r"\w+", (query or "").lower())[:MAX_SEARCH_TERMS]
+    return re.findall(r"\w+", clean_query(query).lower())[:MAX_SEARCH_TERMS]
 
 
 def _split_terms(query: str) -> tuple[list[str], list[str]]:
@@ -314,6 +322,7 @@ def product_search(
 
     An empty query matches nothing.
     """
+    query = clean_query(query)
     wanted, excluded = _split_terms(query)
     if not wanted:
         return Product.objects.none()

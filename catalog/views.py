@@ -86,7 +86,7 @@ def product_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Ht
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    query = (request.GET.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+    query = selectors.clean_query(request.GET.get("q"))[:MAX_QUERY_LENGTH]
     context: dict = {"query": query, "query_string": _query_without_page(request)}
     if not selectors.search_terms(query):
         context.update(form=None, page=None, products=[])

@@ -367,3 +367,12 @@ def test_product_page_hides_internal_attributes(client, kettles):
 
     assert '<th scope="row">Battery life</th><td>10 h</td>' in html
     assert "水壶" not in html and "_tier" not in html
+
+
+@pytest.mark.parametrize("query", ["%00abc", "a%00", "%01%1f"])
+def test_search_with_control_characters_is_not_an_error(client, query):
+    ProductFactory(name="abc kettle")
+
+    response = client.get(f"/search/?q={query}")
+
+    assert response.status_code == 200
