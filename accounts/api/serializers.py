@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from accounts import selectors
+from accounts import selectors, services
 from accounts.models import Address, Profile, User, phone_validator
 
 
@@ -107,21 +107,7 @@ class MeSerializer(serializers.Serializer):
 class AddressSerializer(serializers.ModelSerializer):
     class Meta:
         model = Address
-        fields = [
-            "id",
-            "recipient_name",
-            "phone",
-            "country",
-            "province",
-            "city",
-            "district",
-            "line1",
-            "line2",
-            "postal_code",
-            "is_default",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *services.ADDRESS_FIELDS, "is_default", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         extra_kwargs = {"is_default": {"required": False}}
 
