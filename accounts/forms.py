@@ -112,6 +112,11 @@ class PreferencesForm(forms.Form):
         label=_("Send me offers and news by email"), required=False
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Category names in the shopper's language (Chinese when given).
+        self.fields["favourite_categories"].label_from_instance = lambda c: c.display_name
+
     @classmethod
     def initial_for(cls, profile: Profile | None) -> dict:
         if profile is None:

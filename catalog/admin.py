@@ -8,15 +8,19 @@ from catalog.models import Brand, Category, Product
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "parent", "slug", "position", "is_active"]
+    list_display = ["name", "name_zh_hans", "parent", "slug", "position", "is_active"]
     list_display_links = ["name"]
     list_editable = ["position", "is_active"]
     list_filter = ["is_active", ("parent", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["parent"]
-    search_fields = ["name", "slug", "parent__name"]
+    search_fields = ["name", "name_zh_hans", "slug", "parent__name"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["parent"]
     ordering = ["parent__name", "position", "name"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "parent", "description", "position", "is_active"]}),
+        (_("Chinese (简体中文)"), {"fields": ["name_zh_hans"]}),
+    ]
 
 
 @admin.register(Brand)
@@ -45,7 +49,17 @@ class InStockFilter(admin.SimpleListFilter):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "sku", "category", "brand", "price", "stock", "is_active", "updated_at"]
+    list_display = [
+        "name",
+        "name_zh_hans",
+        "sku",
+        "category",
+        "brand",
+        "price",
+        "stock",
+        "is_active",
+        "updated_at",
+    ]
     list_display_links = ["name"]
     list_editable = ["price", "stock", "is_active"]
     list_filter = [
@@ -56,7 +70,7 @@ class ProductAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["category", "brand"]
     list_per_page = 50
-    search_fields = ["sku", "name", "external_id"]
+    search_fields = ["sku", "name", "name_zh_hans", "external_id"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["category", "brand"]
     readonly_fields = ["created_at", "updated_at"]
@@ -66,6 +80,7 @@ class ProductAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "sku", "external_id", "category", "brand"]}),
         (_("Price and stock"), {"fields": ["price", "list_price", "stock", "is_active"]}),
         (_("Details"), {"fields": ["description", "attributes", "image"]}),
+        (_("Chinese (简体中文)"), {"fields": ["name_zh_hans", "description_zh_hans"]}),
         (_("Timestamps"), {"fields": ["created_at", "updated_at"]}),
     ]
 

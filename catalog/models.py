@@ -7,11 +7,20 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from catalog.content import localized
+
 
 class Category(models.Model):
     """A node of the category tree (departments at the root)."""
 
     name = models.CharField(_("name"), max_length=100)
+    name_zh_hans = models.CharField(
+        _("name (Simplified Chinese)"),
+        max_length=100,
+        blank=True,
+        default="",
+        help_text=_("Shown to shoppers browsing in Chinese; empty shows the English name."),
+    )
     slug = models.SlugField(_("slug"), max_length=120, unique=True, allow_unicode=True)
     parent = models.ForeignKey(
         "self",
@@ -42,6 +51,11 @@ class Category(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("catalog:category", args=[self.slug])
 
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (Chinese when given, else English)."""
+        return localized(self, "name")
+
 
 class Brand(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -68,8 +82,21 @@ class Product(models.Model):
         _("external id"), max_length=64, unique=True, null=True, blank=True
     )
     name = models.CharField(_("name"), max_length=200)
+    name_zh_hans = models.CharField(
+        _("name (Simplified Chinese)"),
+        max_length=200,
+        blank=True,
+        default="",
+        help_text=_("Shown to shoppers browsing in Chinese; empty shows the English name."),
+    )
     slug = models.SlugField(_("slug"), max_length=220, allow_unicode=True)
     description = models.TextField(_("description"), blank=True)
+    description_zh_hans = models.TextField(
+        _("description (Simplified Chinese)"),
+        blank=True,
+        default="",
+        help_text=_("Shown to shoppers browsing in Chinese; empty shows the English description."),
+    )
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
     )
@@ -119,6 +146,16 @@ class Product(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:product", args=[self.pk, self.slug or "p"])
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (Chinese when given, else English)."""
+        return localized(self, "name")
+
+    @property
+    def display_description(self) -> str:
+        """The description in the active language (Chinese when given, else English)."""
+        return localized(self, "description")
 
     @property
     def in_stock(self) -> bool:

@@ -3,7 +3,9 @@
 The category tree is read with one query of all active categories and kept in
 Django's cache (invalidated by ``catalog.receivers`` when a category is saved
 or deleted), so navigation, breadcrumbs and "include sub-categories" filters
-cost no query on a warm cache.
+cost no query on a warm cache. The cache holds both the English and the
+Chinese name of each category; templates pick one at render time
+(``Category.display_name``), so one cached tree serves every language.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Brand, Category, Product
 
-CATEGORY_TREE_CACHE_KEY = "catalog:category-tree:v1"
+CATEGORY_TREE_CACHE_KEY = "catalog:category-tree:v2"  # v2: nodes carry name_zh_hans
 CATEGORY_TREE_TIMEOUT = 60 * 60  # safety net; saves and deletes invalidate at once
 
 SEARCH_CONFIG = "simple"
@@ -74,6 +76,7 @@ class CategoryNode:
     name: str
     slug: str
     children: tuple[int, ...] = field(default=())
+    name_zh_hans: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,16 +112,18 @@ def _build_category_tree() -> CategoryTree:
     rows = list(
         Category.objects.filter(is_active=True)
         .order_by("position", "name", "id")
-        .values_list("id", "parent_id", "name", "slug")
+        .values_list("id", "parent_id", "name", "slug", "name_zh_hans")
     )
     children: dict[int, list[int]] = {}
-    for cid, parent_id, _name, _slug in rows:
+    for cid, parent_id, *_names in rows:
         if parent_id is not None:
             children.setdefault(parent_id, []).append(cid)
     nodes: dict[int, CategoryNode] = {}
     roots: list[int] = []
-    for cid, parent_id, name, slug in rows:
-        nodes[cid] = CategoryNode(cid, parent_id, name, slug, tuple(children.get(cid, ())))
+    for cid, parent_id, name, slug, name_zh_hans in rows:
+        nodes[cid] = CategoryNode(
+            cid, parent_id, name, slug, tuple(children.get(cid, ())), name_zh_hans
+        )
         if parent_id is None:
             roots.append(cid)
     # An active category under an inactive parent is hidden with its parent.
@@ -151,8 +156,14 @@ def category_tree_invalidate() -> None:
 
 def _node_to_category(node: CategoryNode) -> Category:
     # An unsaved-looking instance carrying the cached values: enough for
-    # name, slug and get_absolute_url() without touching the database.
-    return Category(id=node.id, parent_id=node.parent_id, name=node.name, slug=node.slug)
+    # display_name, slug and get_absolute_url() without touching the database.
+    return Category(
+        id=node.id,
+        parent_id=node.parent_id,
+        name=node.name,
+        name_zh_hans=node.name_zh_hans,
+        slug=node.slug,
+    )
 
 
 def category_departments() -> list[Category]:
@@ -278,16 +289,24 @@ def _split_terms(query: str) -> tuple[list[str], list[str]]:
 
 
 def _term_condition(term: str, *, brands: list[tuple[int, str]], postgres: bool) -> Q:
-    """Products where ``term`` occurs in the name, description, brand or category.
+    """Products where ``term`` occurs in the name, description, brand or category,
+    English or Chinese.
 
     Brand and category names are matched up front (brands in one query,
     categories from the cached tree), so the condition only uses product
-    columns and each part of it can use an index.
+    columns and each part of it can use an index. The Chinese name and
+    description are matched as substrings everywhere: CJK text has no spaces,
+    so full-text search would see a whole phrase as one word.
     """
     brand_ids = [pk for pk, name in brands if term in name.lower()]
-    category_ids = [n.id for n in category_tree().nodes.values() if term in n.name.lower()]
-    condition = Q(name__icontains=term) | Q(brand_id__in=brand_ids)
-    condition |= Q(category_id__in=category_ids)
+    category_ids = [
+        n.id
+        for n in category_tree().nodes.values()
+        if term in n.name.lower() or term in n.name_zh_hans.lower()
+    ]
+    condition = Q(name__icontains=term) | Q(name_zh_hans__icontains=term)
+    condition |= Q(brand_id__in=brand_ids) | Q(category_id__in=category_ids)
+    condition |= Q(description_zh_hans__icontains=term)
     if postgres:
         # Whole words of the description through the GIN index (migration 0002).
         condition |= Q(own_document=SearchQuery(term, search_type="plain", config=SEARCH_CONFIG))
@@ -311,13 +330,15 @@ def product_search(
     Everywhere: a product matches when every word occurs (case-insensitively,
     also as part of a word, so CJK text and partial words match) in its name,
     its brand or category name, or its description, and no ``-word`` does.
+    Names and descriptions count in English and in Simplified Chinese.
 
     On PostgreSQL the description is matched by whole words through full-text
     search (config 'simple'); a product also matches the query in websearch
     syntax ("quoted phrase", or, -word) against its name and description; and
     results are ranked by SearchRank over name (weight A), brand and category
     names (B) and description (C). Every part of the match can use an index
-    (GIN full-text, pg_trgm on the name, btree on brand and category).
+    (GIN full-text, pg_trgm on the name and the Chinese name and description,
+    btree on brand and category).
     Elsewhere (SQLite) relevance counts the words found in the name.
 
     An empty query matches nothing.
@@ -358,13 +379,32 @@ def product_search(
         qs = qs.alias(own_document=SearchVector("name", "description", config=SEARCH_CONFIG))
         qs = qs.filter(Q(own_document=web_query) | every_word).annotate(
             relevance=SearchRank(weighted, web_query)
-            + Case(When(name__icontains=query.strip(), then=Value(1.0)), default=Value(0.0))
+            + Case(
+                When(Q(name__icontains=query) | Q(name_zh_hans__icontains=query), then=Value(1.0)),
+                default=Value(0.0),
+            )
+            + sum(
+                (
+                    Case(When(name_zh_hans__icontains=t, then=Value(0.5)), default=Value(0.0))
+                    for t in wanted
+                ),
+                Value(0.0),
+            )
         )
     else:
-        name_hits = [Case(When(name__icontains=t, then=Value(1)), default=Value(0)) for t in wanted]
+        name_hits = [
+            Case(
+                When(Q(name__icontains=t) | Q(name_zh_hans__icontains=t), then=Value(1)),
+                default=Value(0),
+            )
+            for t in wanted
+        ]
         qs = qs.filter(every_word).annotate(
             relevance=Case(
-                When(name__icontains=query.strip(), then=Value(len(wanted) + 1)),
+                When(
+                    Q(name__icontains=query) | Q(name_zh_hans__icontains=query),
+                    then=Value(len(wanted) + 1),
+                ),
                 default=Value(0),
                 output_field=IntegerField(),
             )

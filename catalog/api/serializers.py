@@ -21,12 +21,36 @@ API_ORDERINGS = {
 }
 
 
+LOCALIZED_HELP = _(
+    "In the request's language (Accept-Language): the Simplified-Chinese text for zh-hans "
+    "when the merchant gave one, else the English text."
+)
+EN_HELP = _("The English text, whatever the request's language.")
+ZH_HELP = _("The Simplified-Chinese text as stored; empty when the merchant gave none.")
+
+
+def localized_name() -> serializers.CharField:
+    return serializers.CharField(source="display_name", read_only=True, help_text=LOCALIZED_HELP)
+
+
+def english(field: str) -> serializers.CharField:
+    return serializers.CharField(source=field, read_only=True, help_text=EN_HELP)
+
+
+def chinese() -> serializers.CharField:
+    # Declared under its own name (``name_zh_hans``, ``description_zh_hans``).
+    return serializers.CharField(read_only=True, help_text=ZH_HELP)
+
+
 class CategorySerializer(serializers.ModelSerializer):
+    name = localized_name()
+    name_en = english("name")
+    name_zh_hans = chinese()
     parent = serializers.IntegerField(source="parent_id", allow_null=True, read_only=True)
 
     class Meta:
         model = Category
-        fields = ["id", "name", "slug", "parent", "position"]
+        fields = ["id", "name", "name_en", "name_zh_hans", "slug", "parent", "position"]
 
 
 class BrandSerializer(serializers.ModelSerializer):
@@ -36,12 +60,19 @@ class BrandSerializer(serializers.ModelSerializer):
 
 
 class CategoryRefSerializer(serializers.ModelSerializer):
+    name = localized_name()
+    name_en = english("name")
+    name_zh_hans = chinese()
+
     class Meta:
         model = Category
-        fields = ["id", "name", "slug"]
+        fields = ["id", "name", "name_en", "name_zh_hans", "slug"]
 
 
 class ProductListSerializer(serializers.ModelSerializer):
+    name = localized_name()
+    name_en = english("name")
+    name_zh_hans = chinese()
     category = CategoryRefSerializer(read_only=True)
     brand = BrandSerializer(read_only=True, allow_null=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
@@ -55,6 +86,8 @@ class ProductListSerializer(serializers.ModelSerializer):
             "id",
             "sku",
             "name",
+            "name_en",
+            "name_zh_hans",
             "slug",
             "url",
             "price",
@@ -69,12 +102,19 @@ class ProductListSerializer(serializers.ModelSerializer):
 
 
 class ProductDetailSerializer(ProductListSerializer):
+    description = serializers.CharField(
+        source="display_description", read_only=True, help_text=LOCALIZED_HELP
+    )
+    description_en = english("description")
+    description_zh_hans = chinese()
     attributes = serializers.SerializerMethodField()
 
     class Meta(ProductListSerializer.Meta):
         fields = [
             *ProductListSerializer.Meta.fields,
             "description",
+            "description_en",
+            "description_zh_hans",
             "attributes",
             "created_at",
             "updated_at",

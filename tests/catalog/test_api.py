@@ -186,7 +186,13 @@ def test_product_detail_has_description_and_attributes(api, kitchen):
     body = response.json()
     assert body["description"] == "Boils."
     assert body["attributes"] == {"Capacity": "1.7 L"}
-    assert body["category"] == {"id": kitchen.pk, "name": "Kitchen", "slug": "kitchen"}
+    assert body["category"] == {
+        "id": kitchen.pk,
+        "name": "Kitchen",
+        "name_en": "Kitchen",
+        "name_zh_hans": "",
+        "slug": "kitchen",
+    }
     assert body["url"] == product.get_absolute_url()
 
 
