@@ -144,6 +144,8 @@ class DemoProduct:
     list_price: Decimal | None
     stock: int
     attributes: dict
+    name_zh: str = ""  # Simplified Chinese (catalog's name_zh_hans)
+    description_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +344,11 @@ def _shop_price(raw: float) -> Decimal:
     return Decimal(f"{round(raw / 100) * 100 - 1}.00")
 
 
+def _variant_zh(variant: str) -> str:
+    """The variant in Chinese; sizes and units ("65W", "500ml") stay as they are."""
+    return V.VARIANTS_ZH.get(variant, variant)
+
+
 def build_catalogue(config: DemoConfig) -> DemoCatalogue:
     rng = np.random.default_rng([config.seed, 1])
     categories: list[DemoCategory] = []
@@ -406,10 +413,19 @@ def build_catalogue(config: DemoConfig) -> DemoCatalogue:
                     n1 = V.BOOK_NOUNS[_ri(rng, 0, len(V.BOOK_NOUNS))]
                     n2 = V.BOOK_NOUNS[_ri(rng, 0, len(V.BOOK_NOUNS))]
                     n2 = n2 if n2 != n1 else "Sea"
-                    title = f"The {a} {n1}" if rng.random() < 0.6 else f"The {n1} of the {a} {n2}"
+                    a_zh, n1_zh, n2_zh = (
+                        V.BOOK_ADJECTIVES_ZH[a],
+                        V.BOOK_NOUNS_ZH[n1],
+                        V.BOOK_NOUNS_ZH[n2],
+                    )
+                    if rng.random() < 0.6:
+                        title, title_zh = f"The {a} {n1}", f"{a_zh}{n1_zh}"
+                    else:
+                        title = f"The {n1} of the {a} {n2}"
+                        title_zh = f"{a_zh.removesuffix('的')}{n2_zh}之{n1_zh}"
                     name = f"{title} ({variant})"
-                    name_zh = f"{title}（{noun_zh}）"
-                    adj_en = ""
+                    name_zh = f"《{title_zh}》（{_variant_zh(variant)}）"
+                    adj_en = adj_zh = ""
                 else:
                     line = dept["lines"][_ri(rng, 0, len(dept["lines"]))]
                     if dept["key"] in ("electronics", "sports"):  # model suffixes
@@ -421,7 +437,7 @@ def build_catalogue(config: DemoConfig) -> DemoCatalogue:
                         adj_en, adj_zh = dept["adjectives"][_ri(rng, 0, len(dept["adjectives"]))]
                     words = [brand.name, line, adj_en, noun_en]
                     name = " ".join(w for w in words if w) + f", {variant}"
-                    name_zh = f"{brand.name} {line} {adj_zh}{noun_zh} {variant}"
+                    name_zh = f"{brand.name} {line} {adj_zh}{noun_zh} {_variant_zh(variant)}"
                 if name not in seen_names:
                     break
                 if attempt == 7:
@@ -443,7 +459,7 @@ def build_catalogue(config: DemoConfig) -> DemoCatalogue:
             stock = 0 if rng.random() < 0.07 else int(min(rng.lognormal(4.0, 1.0), 2000)) + 1
             index = len(products) + 1
             # Keys starting with "_" are internal: kept for later use, not shown to shoppers.
-            attributes: dict = {"variant": variant, "_name_zh": name_zh, "_price_tier": brand.tier}
+            attributes: dict = {"variant": variant, "_price_tier": brand.tier}
             if cycle:
                 attributes["_repurchase_days"] = cycle
             if is_book:
@@ -452,15 +468,18 @@ def build_catalogue(config: DemoConfig) -> DemoCatalogue:
                     f"{V.AUTHOR_LAST[_ri(rng, 0, len(V.AUTHOR_LAST))]}"
                 )
                 attributes["author"] = author
-                description = (
-                    f"{name} by {author}, published by {brand.name}. "
-                    + dept["points"][index % len(dept["points"])]
+                point = dept["points"][index % len(dept["points"])]
+                description = f"{name} by {author}, published by {brand.name}. " + point
+                description_zh = f"{name_zh}，{author} 著，{brand.name} 出版。" + V.POINTS_ZH.get(
+                    point, ""
                 )
             else:
                 lead = f"{adj_en} {noun_en.lower()}" if adj_en else noun_en
-                description = (
-                    f"{lead} from {brand.name}'s {line} line, in {variant}. "
-                    + dept["points"][index % len(dept["points"])]
+                point = dept["points"][index % len(dept["points"])]
+                description = f"{lead} from {brand.name}'s {line} line, in {variant}. " + point
+                description_zh = (
+                    f"{brand.name} {line} 系列{adj_zh}{noun_zh}，{_variant_zh(variant)}。"
+                    + V.POINTS_ZH.get(point, "")
                 )
             products.append(
                 DemoProduct(
@@ -474,6 +493,8 @@ def build_catalogue(config: DemoConfig) -> DemoCatalogue:
                     list_price=list_price,
                     stock=stock,
                     attributes=attributes,
+                    name_zh=name_zh,
+                    description_zh=description_zh,
                 )
             )
             p_leaf.append(li)

@@ -205,6 +205,7 @@ def _write_categories(categories: list[DemoCategory]) -> tuple[dict[str, int], i
             new.append(
                 Category(
                     name=c.name,
+                    name_zh_hans=c.name_zh,
                     slug=slugs[c.key],
                     parent_id=parent_id,
                     position=c.position,
@@ -254,8 +255,10 @@ def _write_products(
             sku=p.sku,
             external_id=p.external_id if p.external_id not in taken_ext else None,
             name=p.name,
+            name_zh_hans=p.name_zh,
             slug=slugify(p.name)[:220] or "p",
             description=p.description,
+            description_zh_hans=p.description_zh,
             category_id=category_ids[p.category_key],
             brand_id=brand_ids[p.brand_key],
             price=p.price,

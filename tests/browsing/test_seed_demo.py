@@ -290,6 +290,28 @@ def test_written_rows_keep_their_relations(tiny_shop):
 
 
 @pytest.mark.django_db
+def test_catalogue_is_written_in_english_and_simplified_chinese(tiny_shop):
+    seed()
+
+    # Every category and product has its Chinese name and description in the fields
+    assert not Category.objects.filter(name_zh_hans="").exists()
+    assert not Product.objects.filter(name_zh_hans="").exists()
+    assert not Product.objects.filter(description_zh_hans="").exists()
+    power = Category.objects.get(name="Chargers & Power Banks")
+    assert power.name_zh_hans == "充电器与移动电源"
+    demo = tiny_shop.products[0]
+    product = Product.objects.get(sku=demo.sku)
+    assert (product.name_zh_hans, product.description_zh_hans) == (
+        demo.name_zh,
+        demo.description_zh,
+    )
+    # and no longer as an internal attribute
+    assert not any(
+        "_name_zh" in attrs for attrs in Product.objects.values_list("attributes", flat=True)
+    )
+
+
+@pytest.mark.django_db
 def test_demo_members_and_admin_can_use_the_documented_passwords():
     seed()
 
