@@ -296,7 +296,10 @@ def _term_condition(term: str, *, brands: list[tuple[int, str]], postgres: bool)
     categories from the cached tree), so the condition only uses product
     columns and each part of it can use an index. The Chinese name and
     description are matched as substrings everywhere: CJK text has no spaces,
-    so full-text search would see a whole phrase as one word.
+    so full-text search would see a whole phrase as one word. They are
+    searched only for words with non-ASCII characters (a Latin word in a
+    Chinese name, such as a brand or "USB-C", is in the English name too), so
+    an English search costs what it did before there was Chinese content.
     """
     brand_ids = [pk for pk, name in brands if term in name.lower()]
     category_ids = [
@@ -304,9 +307,10 @@ def _term_condition(term: str, *, brands: list[tuple[int, str]], postgres: bool)
         for n in category_tree().nodes.values()
         if term in n.name.lower() or term in n.name_zh_hans.lower()
     ]
-    condition = Q(name__icontains=term) | Q(name_zh_hans__icontains=term)
+    condition = Q(name__icontains=term)
     condition |= Q(brand_id__in=brand_ids) | Q(category_id__in=category_ids)
-    condition |= Q(description_zh_hans__icontains=term)
+    if not term.isascii():
+        condition |= Q(name_zh_hans__icontains=term) | Q(description_zh_hans__icontains=term)
     if postgres:
         # Whole words of the description through the GIN index (migration 0002).
         condition |= Q(own_document=SearchQuery(term, search_type="plain", config=SEARCH_CONFIG))
@@ -330,7 +334,8 @@ def product_search(
     Everywhere: a product matches when every word occurs (case-insensitively,
     also as part of a word, so CJK text and partial words match) in its name,
     its brand or category name, or its description, and no ``-word`` does.
-    Names and descriptions count in English and in Simplified Chinese.
+    Names and descriptions count in English and, for words with non-ASCII
+    characters, in Simplified Chinese.
 
     On PostgreSQL the description is matched by whole words through full-text
     search (config 'simple'); a product also matches the query in websearch
@@ -387,6 +392,7 @@ def product_search(
                 (
                     Case(When(name_zh_hans__icontains=t, then=Value(0.5)), default=Value(0.0))
                     for t in wanted
+                    if not t.isascii()
                 ),
                 Value(0.0),
             )
