@@ -422,10 +422,19 @@ def product_search(
 
 
 def brand_facets(products: QuerySet[Product]) -> list[Brand]:
-    """Brands present among ``products`` (for the brand filter), by name."""
-    return list(
-        Brand.objects.filter(pk__in=products.order_by().values("brand_id")).order_by("name")
-    )
+    """Brands present among ``products`` (for the brand filter), by name.
+
+    Two queries on purpose: as one ``IN (subquery)`` PostgreSQL plans a search
+    as a semi-join that evaluates the full-text expression on every product
+    (about 0.2 s on 5,000 products, bench/storefront.py), while the search on
+    its own uses its indexes.
+    """
+    brand_ids = {
+        pk for pk in products.order_by().values_list("brand_id", flat=True).distinct() if pk
+    }
+    if not brand_ids:
+        return []
+    return list(Brand.objects.filter(pk__in=brand_ids).order_by("name"))
 
 
 def product_get_active(pk: int) -> Product | None:

@@ -139,7 +139,7 @@ def test_chinese_pages_cost_no_more_queries(
     # Same limits as the English pages (tests/catalog/test_views.py)
     with django_assert_max_num_queries(3):
         client.get(reverse("catalog:home"), **ZH)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         response = client.get(kitchen.get_absolute_url(), {"sort": "price_asc"}, **ZH)
 
     assert '<span class="product-name">水壶0</span>' in response.content.decode()
