@@ -55,6 +55,9 @@ class Event(models.Model):
     source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.WEB)
     client_event_id = models.CharField(max_length=64, null=True, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    # Removed from the member's own history pages (footprints, search history);
+    # the row stays in the log for profiles and recommenders.
+    is_hidden = models.BooleanField(_("hidden from history"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("event")
@@ -84,3 +87,27 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Favorite(models.Model):
+    """A product a member saved (收藏). The add / remove actions are also logged as events."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="favorited_by"
+    )
+    created_at = models.DateTimeField(_("saved at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("favourite")
+        verbose_name_plural = _("favourites")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="browsing_favorite_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="browsing_fav_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ♥ {self.product_id}"

@@ -11,5 +11,7 @@ from config.api.views import api_not_found
 urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("browsing.api.urls")),
+    path("", include("orders.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]

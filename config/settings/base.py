@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "browsing",
+    "orders",
 ]
 
 MIDDLEWARE = [
@@ -118,7 +119,11 @@ CELERY_TASK_TIME_LIMIT = 360
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "orders-expire-unpaid": {"task": "orders.tasks.expire_unpaid_orders", "schedule": 60.0},
+    "orders-auto-complete": {"task": "orders.tasks.auto_complete_orders", "schedule": 3600.0},
+    "orders-train-sentiment": {"task": "orders.tasks.train_sentiment", "schedule": 86400.0},
+}
 
 # --- auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -170,6 +175,25 @@ USE_TZ = True
 SHOP_NAME = env("SHOP_NAME", default="MemberMall")
 # ISO 4217 code of the shop's one currency; money is shown in it everywhere.
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="CNY")
+
+# --- shopping -----------------------------------------------------------------
+# Shipping: a flat fee, free when the discounted subtotal reaches the threshold.
+SHIPPING_FEE = env("SHIPPING_FEE", default="10.00")
+FREE_SHIPPING_THRESHOLD = env("FREE_SHIPPING_THRESHOLD", default="99.00")
+# Most of one product a cart line or an order line may hold.
+CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=99)
+# An unpaid order is cancelled (stock restored) after this many minutes.
+ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=30)
+# A delivered order completes by itself after this many days unless the member confirms earlier.
+ORDER_AUTO_COMPLETE_DAYS = env.int("ORDER_AUTO_COMPLETE_DAYS", default=7)
+# Payment provider class (orders.payments.PaymentProvider); the simulator is built in.
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="orders.payments.SimulatedProvider")
+# A review can be edited for this many days after it is written.
+REVIEW_EDIT_DAYS = env.int("REVIEW_EDIT_DAYS", default=30)
+# Repeated views of one product by one visitor within this window are one footprint.
+VIEW_COLLAPSE_SECONDS = env.int("VIEW_COLLAPSE_SECONDS", default=600)
+# Most events one POST /api/v1/events/ batch may carry.
+EVENTS_BATCH_MAX = env.int("EVENTS_BATCH_MAX", default=200)
 
 # --- static / media ---------------------------------------------------------
 STATIC_URL = "/static/"

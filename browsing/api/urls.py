@@ -1,0 +1,3 @@
+"""API: behaviour log (events batch, history, favourites)."""
+
+urlpatterns: list = []

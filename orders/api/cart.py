@@ -1,0 +1,3 @@
+"""API: cart."""
+
+urlpatterns: list = []

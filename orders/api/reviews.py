@@ -1,0 +1,3 @@
+"""API: reviews."""
+
+urlpatterns: list = []

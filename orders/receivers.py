@@ -1,0 +1,1 @@
+"""Receivers of other apps' signals (login: merge the visitor's cart)."""

@@ -1,0 +1,3 @@
+"""Storefront pages: cart."""
+
+urlpatterns: list = []

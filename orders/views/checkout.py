@@ -1,0 +1,3 @@
+"""Storefront pages: checkout."""
+
+urlpatterns: list = []

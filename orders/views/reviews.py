@@ -1,0 +1,3 @@
+"""Storefront pages: reviews."""
+
+urlpatterns: list = []
