@@ -98,3 +98,70 @@ class ProductFactory(factory.django.DjangoModelFactory):
     list_price = None
     stock = 10
     is_active = True
+
+
+# --- orders -------------------------------------------------------------------
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """An order row as stored (no items): set ``status`` and its time fields as needed.
+
+    Real orders come from ``orders.checkout``; use ``order_with_items`` for an
+    order with lines whose totals add up.
+    """
+
+    class Meta:
+        model = "orders.Order"
+
+    number = factory.Sequence(lambda n: f"T{n:010d}")
+    user = factory.SubFactory(MemberFactory)
+    currency = "CNY"
+    recipient_name = "Li Lei"
+    phone = "+86 13800000000"
+    city = "Hangzhou"
+    line1 = "1 Wensan Road"
+    postal_code = "310000"
+
+
+class OrderItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.OrderItem"
+
+    order = factory.SubFactory(OrderFactory)
+    product = factory.SubFactory(ProductFactory)
+    product_name = factory.LazyAttribute(lambda o: o.product.name if o.product else "Gone")
+    sku = factory.LazyAttribute(lambda o: o.product.sku if o.product else "GONE")
+    unit_price = factory.LazyAttribute(lambda o: o.product.price if o.product else Decimal("1"))
+    quantity = 1
+    line_total = factory.LazyAttribute(lambda o: o.unit_price * o.quantity)
+
+
+def order_with_items(*, user=None, products=(), quantities=None, status="pending_payment", **kw):
+    """An order for ``user`` with one line per product and consistent totals.
+
+    Status time fields up to ``status`` are filled in; no status history,
+    stock or payment rows are written.
+    """
+    from django.utils import timezone
+
+    from orders.models import Order
+
+    order = OrderFactory(user=user or MemberFactory(), status=status, **kw)
+    quantities = quantities or [1] * len(products)
+    subtotal = Decimal("0.00")
+    for product, quantity in zip(products, quantities, strict=True):
+        item = OrderItemFactory(order=order, product=product, quantity=quantity)
+        subtotal += item.line_total
+    order.subtotal = subtotal
+    order.total = subtotal + order.shipping_fee
+    now = timezone.now()
+    path = ["paid", "shipped", "delivered", "completed"]
+    if status in path:
+        for step in path[: path.index(status) + 1]:
+            setattr(order, f"{step}_at", now)
+    elif status == Order.Status.CANCELLED:
+        order.cancelled_at = now
+    elif status == Order.Status.REFUNDED:
+        order.paid_at = order.refunded_at = now
+    order.save()
+    return order
