@@ -1,0 +1,3 @@
+"""Django admin of orders, one module per area."""
+
+from orders.admin import orders, reviews  # noqa: F401

@@ -1,0 +1,1 @@
+"""Admin: orders, status timeline, payments and refunds."""

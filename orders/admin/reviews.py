@@ -1,0 +1,1 @@
+"""Admin: reviews and moderation, sentiment models."""

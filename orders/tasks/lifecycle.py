@@ -1,0 +1,1 @@
+"""Celery tasks: unpaid-order expiry and auto-completion."""

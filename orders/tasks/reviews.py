@@ -1,0 +1,1 @@
+"""Celery tasks: review sentiment training and scoring."""
