@@ -2,7 +2,12 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from config.api.errors import Conflict, DomainError
+from config.api.errors import Conflict, DomainError, NotFound
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    message = _("Order not found.")
 
 
 class TransitionNotAllowed(Conflict):
