@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from orders import signals
-from orders.exceptions import TransitionNotAllowed
+from orders.exceptions import OrderNotFound, TransitionNotAllowed
 from orders.models import Order, OrderStatusChange
 
 S = Order.Status
@@ -63,9 +63,30 @@ def can_transition(from_status: str, to_status: str) -> bool:
     return to_status in TRANSITIONS.get(from_status, frozenset())
 
 
+# Largest value of a bigint primary key; a larger id would make the database raise.
+MAX_ORDER_ID = 2**63 - 1
+
+
+def order_pk(value) -> int:
+    """``value`` as an order id, or ``OrderNotFound`` if it cannot be one (not a
+    positive integer, or beyond the database's bigint)."""
+    if isinstance(value, bool):
+        raise OrderNotFound()
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise OrderNotFound() from None
+    if not 0 < pk <= MAX_ORDER_ID:
+        raise OrderNotFound()
+    return pk
+
+
 def order_lock(order_id: int) -> Order:
-    """The order row, locked until the caller's transaction ends."""
-    return Order.objects.select_for_update().get(pk=order_id)
+    """The order row, locked until the caller's transaction ends; ``OrderNotFound`` if none."""
+    try:
+        return Order.objects.select_for_update().get(pk=order_pk(order_id))
+    except Order.DoesNotExist:
+        raise OrderNotFound() from None
 
 
 def _restore_stock(order: Order) -> None:
