@@ -23,6 +23,9 @@ from orders.lifecycle import order_pk
 from orders.models import Order, OrderItem, OrderStatusChange, Payment, Refund
 
 MAX_QUERY_LENGTH = 100
+# Date filters outside these days filter nothing (and stay clear of datetime's year 1 and 9999).
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(9999, 12, 1)
 MAX_NUMBER_LENGTH = Order._meta.get_field("number").max_length
 
 
@@ -53,9 +56,9 @@ def order_list_for_user(
     orders = Order.objects.filter(user=user)
     if status:
         orders = orders.filter(status=status)
-    if date_from:
+    if date_from and date_from > FIRST_DAY:
         orders = orders.filter(placed_at__gte=_day_start(date_from))
-    if date_to:
+    if date_to and date_to < LAST_DAY:
         orders = orders.filter(placed_at__lt=_day_start(date_to + timedelta(days=1)))
     query = clean_query(q)[:MAX_QUERY_LENGTH]
     if query:
@@ -87,6 +90,25 @@ def order_detail_queryset() -> QuerySet[Order]:
     )
 
 
+def order_id_for_user(*, user, number: str) -> int:
+    """The id of the member's own order with this number; ``OrderNotFound`` otherwise."""
+    order_id = (
+        Order.objects.filter(user=user, number=_checked_number(number))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if order_id is None:
+        raise OrderNotFound()
+    return order_id
+
+
+def _checked_number(number) -> str:
+    number = str(number)
+    if not number or len(number) > MAX_NUMBER_LENGTH or clean_query(number) != number:
+        raise OrderNotFound()  # PostgreSQL refuses NUL; no number is that long
+    return number
+
+
 def order_get_for_user(*, user, number: str | None = None, order_id=None) -> Order:
     """One of the member's own orders by number (web) or id (API), fully prefetched.
 
@@ -96,10 +118,7 @@ def order_get_for_user(*, user, number: str | None = None, order_id=None) -> Ord
     if (number is None) == (order_id is None):
         raise TypeError("give exactly one of number and order_id")
     if number is not None:
-        number = str(number)
-        if not number or len(number) > MAX_NUMBER_LENGTH or clean_query(number) != number:
-            raise OrderNotFound()  # PostgreSQL refuses NUL; no number is that long
-        lookup = {"number": number}
+        lookup = {"number": _checked_number(number)}
     else:
         lookup = {"pk": order_pk(order_id)}
     try:
@@ -160,11 +179,15 @@ NOTE_PAYMENT_TIMEOUT = "payment timeout"
 NOTE_AUTO_COMPLETED = "auto-completed"
 NOTE_RECEIPT_CONFIRMED = "receipt confirmed"
 NOTE_CANCELLED = "order cancelled"
+NOTE_CANCELLED_BY_STAFF = "cancelled by staff"
+NOTE_REFUNDED_BY_STAFF = "refunded by staff"
 SYSTEM_NOTES = {
     NOTE_PAYMENT_TIMEOUT: _("Not paid in time"),
     NOTE_AUTO_COMPLETED: _("Completed automatically after delivery"),
     NOTE_RECEIPT_CONFIRMED: _("Receipt confirmed by the member"),
     NOTE_CANCELLED: _("Order cancelled"),
+    NOTE_CANCELLED_BY_STAFF: _("Cancelled by the shop"),
+    NOTE_REFUNDED_BY_STAFF: _("Refunded by the shop"),
 }
 
 
@@ -179,14 +202,12 @@ class TimelineEntry:
     """One status change as a member sees it: the actor is a role, never a staff name."""
 
     from_status: str
+    from_label: str
     to_status: str
     to_label: str
     at: datetime
     actor: str  # "member", "staff" or "system"
     note: str
-
-
-ACTOR_LABELS = {"member": _("You"), "staff": _("Shop"), "system": _("System")}
 
 
 def order_timeline(order: Order) -> list[TimelineEntry]:
@@ -203,6 +224,7 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
         entries.append(
             TimelineEntry(
                 from_status=change.from_status,
+                from_label=str(labels.get(change.from_status, change.from_status)),
                 to_status=change.to_status,
                 to_label=str(labels.get(change.to_status, change.to_status)),
                 at=change.created_at,

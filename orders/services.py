@@ -28,8 +28,10 @@ from orders.models import Order
 from orders.selectors import (  # noqa: F401  (the notes services write, re-exported)
     NOTE_AUTO_COMPLETED,
     NOTE_CANCELLED,
+    NOTE_CANCELLED_BY_STAFF,
     NOTE_PAYMENT_TIMEOUT,
     NOTE_RECEIPT_CONFIRMED,
+    NOTE_REFUNDED_BY_STAFF,
 )
 
 S = Order.Status
