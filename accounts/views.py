@@ -340,5 +340,5 @@ def account_delete(request: HttpRequest) -> HttpResponse:
         services.user_delete_account(user=request.user)
         logout(request)
         messages.success(request, _("Your account has been deleted. Goodbye."))
-        return redirect(reverse("catalog:home"))
+        return redirect(reverse("browsing:home"))
     return render(request, "accounts/account_delete.html", {"form": form, "active_menu": "privacy"})

@@ -49,7 +49,7 @@ class Category(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:category", args=[self.slug])
+        return reverse("browsing:category", args=[self.slug])
 
     @property
     def display_name(self) -> str:
@@ -145,7 +145,7 @@ class Product(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("catalog:product", args=[self.pk, self.slug or "p"])
+        return reverse("browsing:product", args=[self.pk, self.slug or "p"])
 
     @property
     def display_name(self) -> str:

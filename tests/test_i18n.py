@@ -340,7 +340,7 @@ def test_django_serves_the_translation():
 # --- pages -------------------------------------------------------------------------
 
 PAGES = {
-    "catalog:home": ["首页", "欢迎来到", "立即加入会员"],
+    "browsing:home": ["首页", "欢迎来到", "立即加入会员"],
     "accounts:login": ["忘记密码？", "还没有账号？", "免费注册"],
     "accounts:register": ["注册会员", "确认密码", "已经是会员？"],
 }
@@ -369,7 +369,7 @@ def test_page_is_chinese_for_a_chinese_browser(client, shop, url_name):
 
 @pytest.mark.django_db
 def test_home_page_product_lists_are_chinese(client, shop):
-    html = client.get(reverse("catalog:home"), HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
+    html = client.get(reverse("browsing:home"), HTTP_ACCEPT_LANGUAGE=ZH).content.decode()
 
     assert "新品上架" in html
     assert "商品分类" in html

@@ -103,17 +103,17 @@ def test_category_page_and_product_cards_in_chinese(client, kitchen, kettles, ke
 
 
 def test_search_results_show_chinese_names(client, kettle):
-    response = client.get(reverse("catalog:search"), {"q": "kettle"}, **ZH)
+    response = client.get(reverse("browsing:search"), {"q": "kettle"}, **ZH)
 
     assert '<span class="product-name">不锈钢电水壶</span>' in response.content.decode()
 
 
 def test_switching_language_switches_the_department_nav(client, kitchen):
-    client.get(reverse("catalog:home"), **EN)  # caches the category tree
-    english = client.get(reverse("catalog:home"), **EN).content.decode()
+    client.get(reverse("browsing:home"), **EN)  # caches the category tree
+    english = client.get(reverse("browsing:home"), **EN).content.decode()
 
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
-    chinese = client.get(reverse("catalog:home")).content.decode()
+    chinese = client.get(reverse("browsing:home")).content.decode()
 
     assert 'class="container dept-nav"' in english
     assert ">Kitchen</a>" in english and "厨房" not in english
@@ -121,11 +121,11 @@ def test_switching_language_switches_the_department_nav(client, kitchen):
 
 
 def test_renamed_chinese_category_shows_at_once(client, kitchen):
-    client.get(reverse("catalog:home"), **ZH)  # caches the category tree
+    client.get(reverse("browsing:home"), **ZH)  # caches the category tree
 
     kitchen.name_zh_hans = "厨房用品"
     kitchen.save()
-    html = client.get(reverse("catalog:home"), **ZH).content.decode()
+    html = client.get(reverse("browsing:home"), **ZH).content.decode()
 
     assert ">厨房用品</a>" in html
 
@@ -138,7 +138,7 @@ def test_chinese_pages_cost_no_more_queries(
 
     # Same limits as the English pages (tests/catalog/test_views.py)
     with django_assert_max_num_queries(3):
-        client.get(reverse("catalog:home"), **ZH)
+        client.get(reverse("browsing:home"), **ZH)
     with django_assert_max_num_queries(6):
         response = client.get(kitchen.get_absolute_url(), {"sort": "price_asc"}, **ZH)
 
