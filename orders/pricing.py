@@ -1,0 +1,358 @@
+"""Pricing: the one entry point that turns cart lines into money, ``price_cart``.
+
+Cart, checkout and the API never add up prices themselves; they call
+``price_cart`` and show or store its ``PricedCart``. The result is built by a
+small pipeline:
+
+1. **Lines**: unit prices come from the product rows the caller has just read
+   from the database (the cart stores no prices), ``line_total = unit_price ×
+   quantity``; ``subtotal`` is their sum.
+2. **Adjusters**, applied in order. An adjuster is a callable
+   ``adjuster(ctx: PricingContext) -> Iterable[Discount]``; it sees the lines
+   with what is still payable on each after the previous adjusters, plus the
+   member and the caller's ``options`` (a coupon code, points to spend...). Each
+   ``Discount`` names its source and is allocated to lines (``allocations``,
+   product id → amount); ``ctx.allocate(amount)`` spreads an amount over the
+   lines in proportion to what is still payable, and ``ctx.discount(...)``
+   builds a ``Discount`` so that adjusters living in lower apps (promotions)
+   need not import this module. A discount can never take a line below zero.
+   The pipeline is ``DEFAULT_ADJUSTERS`` followed by the dotted paths in
+   ``settings.PRICING_ADJUSTERS`` (none today): promotions, coupons and points
+   plug in by adding adjusters there, without touching cart or checkout.
+3. **Shipping**: ``SHIPPING_FEE`` unless the discounted subtotal reaches
+   ``FREE_SHIPPING_THRESHOLD`` (both settings, read as Decimal strings); below
+   the threshold a ``free_shipping`` hint says how much more to spend.
+4. **Total** = subtotal − discounts + shipping, never below zero.
+
+Money is Decimal built from strings and rounded once per step with
+``money_round`` (ROUND_HALF_UP to 0.01), the pricing boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from catalog.money import format_money
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+# --- rounding and allocation -------------------------------------------------------------
+
+
+def money_round(amount: Decimal | int | str, rounding: str = ROUND_HALF_UP) -> Decimal:
+    """``amount`` to cents with an explicit rounding mode (ROUND_HALF_UP unless told).
+
+    Floats are refused: money is built from strings or Decimals.
+    """
+    if isinstance(amount, float):
+        raise TypeError("money must not be a float")
+    return Decimal(amount).quantize(CENT, rounding=rounding)
+
+
+def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split ``amount`` over ``weights`` (e.g. line totals) in proportion, to the cent.
+
+    Each share is first rounded down, then the cents left over go to the
+    largest weight (the first of equal ones); a share never exceeds its weight,
+    so if the largest line is already full the rest spills over to the next
+    largest. The shares always add up to ``amount`` exactly.
+
+    Raises ``ValueError`` when ``amount`` is negative, has more than two decimal
+    places, or exceeds the sum of the weights (or a weight is negative).
+    """
+    amount = Decimal(amount)
+    if amount != money_round(amount):
+        raise ValueError("amount must be a whole number of cents")
+    if amount < 0:
+        raise ValueError("amount must not be negative")
+    if any(Decimal(w) < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    total = sum((Decimal(w) for w in weights), ZERO)
+    if amount > total:
+        raise ValueError("amount exceeds the sum of the weights")
+    if amount == 0:
+        return [ZERO for _w in weights]
+    shares = [money_round(Decimal(w) * amount / total, ROUND_DOWN) for w in weights]
+    remainder = amount - sum(shares, ZERO)
+    largest_first = sorted(range(len(weights)), key=lambda i: (-Decimal(weights[i]), i))
+    for index in largest_first:
+        if remainder <= 0:
+            break
+        room = Decimal(weights[index]) - shares[index]
+        extra = min(room, remainder)
+        shares[index] += extra
+        remainder -= extra
+    return shares
+
+
+# --- result objects ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PricingLine:
+    """Input line: a product row freshly read from the database and a quantity."""
+
+    product: Any  # catalog.models.Product
+    quantity: int
+    item_id: int | None = None  # the cart line, when there is one
+
+
+@dataclass(frozen=True)
+class Discount:
+    """One reduction from one source, allocated to lines (product id → amount).
+
+    ``source`` is who granted it ("promotion", "coupon", "points"...), ``code``
+    the rule or coupon code, ``label`` what the member reads.
+    """
+
+    source: str
+    code: str
+    label: str
+    amount: Decimal
+    allocations: Mapping[int, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    product_id: int
+    product_name: str
+    sku: str
+    unit_price: Decimal
+    quantity: int
+    line_total: Decimal
+    discount: Decimal
+    payable: Decimal
+    item_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PricingHint:
+    """Something the member may act on, e.g. ``free_shipping``: spend ``amount`` more."""
+
+    code: str
+    message: str
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PricedCart:
+    lines: list[PricedLine]
+    subtotal: Decimal
+    discounts: list[Discount]
+    discount_total: Decimal
+    shipping_fee: Decimal
+    total: Decimal
+    currency: str
+    hints: list[PricingHint]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    def line_for(self, product_id: int) -> PricedLine | None:
+        for line in self.lines:
+            if line.product_id == product_id:
+                return line
+        return None
+
+
+# --- the adjuster pipeline -------------------------------------------------------------
+
+
+@dataclass
+class PricingContext:
+    """What an adjuster sees: the lines, what is still payable on each, who, and options."""
+
+    lines: list[PricedLine]
+    user: Any
+    options: Mapping[str, Any]
+    currency: str
+    discounts: list[Discount] = field(default_factory=list)
+    _taken: dict[int, Decimal] = field(default_factory=dict)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.line_total for line in self.lines), ZERO)
+
+    @property
+    def discount_total(self) -> Decimal:
+        return sum((d.amount for d in self.discounts), ZERO)
+
+    @property
+    def discounted_subtotal(self) -> Decimal:
+        return self.subtotal - self.discount_total
+
+    def payable(self, product_id: int) -> Decimal:
+        """What is still payable on one line after the discounts so far."""
+        for line in self.lines:
+            if line.product_id == product_id:
+                return line.line_total - self._taken.get(product_id, ZERO)
+        raise ValueError(f"no line for product {product_id}")
+
+    def allocate(
+        self, amount: Decimal, *, product_ids: Iterable[int] | None = None
+    ) -> dict[int, Decimal]:
+        """Spread ``amount`` over the lines (or some of them) in proportion to what is
+        still payable on them; the amount is capped at that payable sum."""
+        ids = [line.product_id for line in self.lines] if product_ids is None else list(product_ids)
+        weights = [self.payable(i) for i in ids]
+        amount = min(money_round(amount), sum(weights, ZERO))
+        return dict(zip(ids, allocate(max(amount, ZERO), weights), strict=True))
+
+    def discount(
+        self,
+        *,
+        source: str,
+        code: str,
+        label: str,
+        amount: Decimal,
+        product_ids: Iterable[int] | None = None,
+    ) -> Discount:
+        """A ``Discount`` of ``amount`` (capped at what is payable), allocated over the lines."""
+        allocations = self.allocate(amount, product_ids=product_ids)
+        return Discount(
+            source=source,
+            code=code,
+            label=label,
+            amount=sum(allocations.values(), ZERO),
+            allocations=allocations,
+        )
+
+    def apply(self, discount: Discount) -> None:
+        """Record one discount after checking it adds up and leaves every line >= 0."""
+        allocated = sum((Decimal(a) for a in discount.allocations.values()), ZERO)
+        if money_round(discount.amount) != discount.amount or discount.amount < 0:
+            raise ValueError(f"discount {discount.code!r}: amount must be cents >= 0")
+        if allocated != discount.amount:
+            raise ValueError(f"discount {discount.code!r}: allocations do not add up")
+        for product_id, share in discount.allocations.items():
+            if share < 0 or share > self.payable(product_id):
+                raise ValueError(f"discount {discount.code!r}: line {product_id} over-allocated")
+        for product_id, share in discount.allocations.items():
+            self._taken[product_id] = self._taken.get(product_id, ZERO) + share
+        self.discounts.append(discount)
+
+
+Adjuster = Callable[[PricingContext], Iterable[Discount]]
+
+# Built-in adjusters, applied before the configured ones. None today: the shop has no
+# discounts until the promotions app adds its rules through settings.PRICING_ADJUSTERS.
+DEFAULT_ADJUSTERS: tuple[Adjuster, ...] = ()
+
+
+@cache
+def _configured(paths: tuple[str, ...]) -> tuple[Adjuster, ...]:
+    loaded = []
+    for path in paths:
+        adjuster = import_string(path)
+        loaded.append(adjuster() if isinstance(adjuster, type) else adjuster)
+    return tuple(loaded)
+
+
+def adjusters() -> tuple[Adjuster, ...]:
+    """The pipeline: the built-in adjusters, then ``settings.PRICING_ADJUSTERS`` in order."""
+    return DEFAULT_ADJUSTERS + _configured(tuple(getattr(settings, "PRICING_ADJUSTERS", ())))
+
+
+# --- shipping ----------------------------------------------------------------------------
+
+
+def shipping_fee() -> Decimal:
+    return money_round(str(settings.SHIPPING_FEE))
+
+
+def free_shipping_threshold() -> Decimal:
+    return money_round(str(settings.FREE_SHIPPING_THRESHOLD))
+
+
+def _shipping(discounted_subtotal: Decimal, has_lines: bool) -> tuple[Decimal, PricingHint | None]:
+    if not has_lines:
+        return ZERO, None
+    threshold = free_shipping_threshold()
+    if discounted_subtotal >= threshold:
+        return ZERO, None
+    missing = threshold - discounted_subtotal
+    hint = PricingHint(
+        code="free_shipping",
+        message=_("Spend %(amount)s more for free shipping.") % {"amount": format_money(missing)},
+        amount=missing,
+    )
+    return shipping_fee(), hint
+
+
+# --- entry point -------------------------------------------------------------------------
+
+
+def price_cart(
+    *,
+    lines: Sequence[PricingLine],
+    user=None,
+    options: Mapping[str, Any] | None = None,
+    pipeline: Sequence[Adjuster] | None = None,
+) -> PricedCart:
+    """Price ``lines`` for ``user``; see the module docstring for the rules.
+
+    ``lines`` carry product rows the caller has just read (checkout passes the
+    rows it holds locked). ``options`` is handed to the adjusters untouched.
+    ``pipeline`` replaces the configured adjusters (tests, previews). Raises
+    ``ValueError`` if an adjuster returns a discount that does not add up.
+    """
+    currency = settings.SHOP_CURRENCY
+    base: list[PricedLine] = []
+    for line in lines:
+        unit_price = money_round(line.product.price)
+        line_total = money_round(unit_price * line.quantity)
+        base.append(
+            PricedLine(
+                product_id=line.product.pk,
+                product_name=line.product.name,
+                sku=line.product.sku,
+                unit_price=unit_price,
+                quantity=line.quantity,
+                line_total=line_total,
+                discount=ZERO,
+                payable=line_total,
+                item_id=line.item_id,
+            )
+        )
+    ctx = PricingContext(lines=base, user=user, options=dict(options or {}), currency=currency)
+    for adjuster in adjusters() if pipeline is None else pipeline:
+        for discount in adjuster(ctx) or ():
+            ctx.apply(discount)
+
+    priced_lines = [
+        replace(
+            line,
+            discount=ctx._taken.get(line.product_id, ZERO),
+            payable=ctx.payable(line.product_id),
+        )
+        for line in base
+    ]
+    subtotal = ctx.subtotal
+    discount_total = ctx.discount_total
+    fee, hint = _shipping(subtotal - discount_total, bool(base))
+    total = max(subtotal - discount_total + fee, ZERO)
+    return PricedCart(
+        lines=priced_lines,
+        subtotal=subtotal,
+        discounts=list(ctx.discounts),
+        discount_total=discount_total,
+        shipping_fee=fee,
+        total=total,
+        currency=currency,
+        hints=[hint] if hint else [],
+    )
