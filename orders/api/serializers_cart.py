@@ -1,0 +1,167 @@
+"""API shapes of the cart, checkout and payment (money leaves as strings)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from orders.cart import MAX_ID, CartView
+from orders.paying import SIMULATE_CHOICES
+
+
+def money(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, **kwargs)
+
+
+# --- input ---------------------------------------------------------------------------------
+
+
+class CartItemCreateSerializer(serializers.Serializer):
+    product = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text=_("Product id (from products/).")
+    )
+    quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=settings.CART_MAX_QUANTITY,
+        default=1,
+        help_text=_("Pieces to add to the cart line (added to what is already there)."),
+    )
+
+
+class CartItemUpdateSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=settings.CART_MAX_QUANTITY,
+        help_text=_("New quantity of the line; DELETE the line to remove it."),
+    )
+
+
+class CheckoutSerializer(serializers.Serializer):
+    address_id = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text=_("One of the member's addresses (me/addresses/).")
+    )
+    note = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", trim_whitespace=True
+    )
+
+
+class PaySerializer(serializers.Serializer):
+    simulate = serializers.ChoiceField(
+        choices=SIMULATE_CHOICES,
+        required=False,
+        allow_null=True,
+        help_text=_('"fail" makes the simulated payment provider decline.'),
+    )
+
+
+# --- cart output ---------------------------------------------------------------------------
+
+
+class CartProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField(help_text=_("In the request's language."))
+    url = serializers.CharField()
+    image = serializers.CharField(allow_null=True)
+    price = money()
+    stock = serializers.IntegerField()
+    is_active = serializers.BooleanField()
+
+
+class CartLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text=_("Cart line id for PATCH / DELETE cart/items/{id}/."))
+    product = CartProductSerializer()
+    quantity = serializers.IntegerField()
+    max_quantity = serializers.IntegerField(
+        help_text=_("Most this line may hold now (0: the product cannot be bought).")
+    )
+    unit_price = money()
+    line_total = money()
+    discount = money(allow_null=True)
+    payable = money(allow_null=True, help_text=_("Null when the line is left out of the totals."))
+    in_total = serializers.BooleanField(help_text=_("Whether the line counts in the totals."))
+    problem = serializers.ChoiceField(
+        choices=["inactive", "out_of_stock", "insufficient_stock"],
+        allow_null=True,
+        help_text=_("Why the line blocks checkout; null when it is fine."),
+    )
+    problem_message = serializers.CharField(allow_blank=True)
+
+
+class DiscountSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    code = serializers.CharField()
+    label = serializers.CharField()
+    amount = money()
+
+
+class HintSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    amount = money(allow_null=True)
+
+
+class CartSerializer(serializers.Serializer):
+    items = CartLineSerializer(many=True)
+    item_count = serializers.IntegerField()
+    subtotal = money()
+    discounts = DiscountSerializer(many=True)
+    discount_total = money()
+    shipping_fee = money()
+    total = money()
+    currency = serializers.CharField()
+    hints = HintSerializer(many=True)
+    can_checkout = serializers.BooleanField()
+
+    @staticmethod
+    def represent(view: CartView, request=None) -> dict:
+        def image(product):
+            if not product.image:
+                return None
+            url = product.image.url
+            return request.build_absolute_uri(url) if request is not None else url
+
+        items = []
+        for line in view.lines:
+            product = line.product
+            priced = line.priced
+            items.append(
+                {
+                    "id": line.item_id,
+                    "product": {
+                        "id": product.pk,
+                        "sku": product.sku,
+                        "name": product.display_name,
+                        "url": product.get_absolute_url(),
+                        "image": image(product),
+                        "price": product.price,
+                        "stock": product.stock,
+                        "is_active": product.is_active,
+                    },
+                    "quantity": line.quantity,
+                    "max_quantity": line.max_quantity,
+                    "unit_price": priced.unit_price if priced else product.price,
+                    "line_total": priced.line_total if priced else product.price * line.quantity,
+                    "discount": priced.discount if priced else None,
+                    "payable": priced.payable if priced else None,
+                    "in_total": priced is not None,
+                    "problem": line.problem or None,
+                    "problem_message": line.problem_message,
+                }
+            )
+        priced = view.priced
+        return CartSerializer(
+            {
+                "items": items,
+                "item_count": view.item_count,
+                "subtotal": priced.subtotal,
+                "discounts": priced.discounts,
+                "discount_total": priced.discount_total,
+                "shipping_fee": priced.shipping_fee,
+                "total": priced.total,
+                "currency": priced.currency,
+                "hints": priced.hints,
+                "can_checkout": view.can_checkout,
+            }
+        ).data
