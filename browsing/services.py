@@ -47,6 +47,9 @@ CLIENT_EVENT_TYPES = (
     Event.Type.CART_REMOVE,
 )
 
+# Ids outside a 64-bit integer match no row (SQLite would raise on them).
+MAX_ID = 2**63 - 1
+
 _SPACES = re.compile(r"\s+")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -65,6 +68,10 @@ def visitor_key(request: HttpRequest, *, create: bool = True) -> str:
 
 def _user_id(user) -> int | None:
     return getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+
+
+def _is_id(value: int | None) -> bool:
+    return isinstance(value, int) and 0 < value <= MAX_ID
 
 
 def _actor_filter(user_id: int | None, visitor: str) -> Q:
@@ -208,11 +215,11 @@ def search_click_record(
     user_id = _user_id(user)
     if user_id is None and not visitor:
         return False
-    try:
-        event_id = int(str(search_event_id).strip())
-    except (TypeError, ValueError):
+    raw = str(search_event_id or "").strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
         return False
-    if not 0 < event_id < 2**63:
+    event_id = int(raw)
+    if not _is_id(event_id):
         return False
     return bool(
         Event.objects.filter(
@@ -243,6 +250,8 @@ def history_views_hide(*, user, product_id: int | None = None) -> int:
     """
     rows = Event.objects.filter(user=user, event_type=Event.Type.VIEW, is_hidden=False)
     if product_id is not None:
+        if not _is_id(product_id):
+            return 0
         rows = rows.filter(product_id=product_id)
     return rows.update(is_hidden=True)
 
@@ -264,7 +273,7 @@ def favorite_add(*, user, product_id: int, source: str = Event.Source.WEB) -> bo
     favourite also logs a "favorite" event. Raises ``NotFound`` for an unknown
     or inactive product.
     """
-    if not Product.objects.filter(pk=product_id, is_active=True).exists():
+    if not _is_id(product_id) or not Product.objects.filter(pk=product_id, is_active=True).exists():
         raise NotFound(code="product_not_found")
     try:
         with transaction.atomic():
@@ -284,6 +293,8 @@ def favorite_remove(*, user, product_id: int, source: str = Event.Source.WEB) ->
     Idempotent: removing it again changes nothing and logs nothing. A removal
     logs an "unfavorite" event. Only the member's own row is touched.
     """
+    if not _is_id(product_id):
+        return False
     with transaction.atomic():
         deleted, _detail = Favorite.objects.filter(user=user, product_id=product_id).delete()
         if deleted:
