@@ -67,6 +67,10 @@ class Event(models.Model):
             models.Index(fields=["user", "occurred_at"], name="browsing_event_user_time"),
             models.Index(fields=["product", "occurred_at"], name="browsing_event_item_time"),
             models.Index(fields=["event_type", "occurred_at"], name="browsing_event_type_time"),
+            # A member's events of one type: footprints, search history (migration 0003).
+            models.Index(
+                fields=["user", "event_type", "occurred_at"], name="browsing_event_user_type_time"
+            ),
             models.Index(
                 fields=["session_key", "occurred_at"],
                 name="browsing_event_session_time",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 from browsing.models import Event, Favorite
@@ -77,25 +77,41 @@ def history_view_rows(rows: Iterable[dict]) -> list[ViewedProduct]:
 
 
 def history_searches(*, user) -> QuerySet:
-    """The member's past searches: one row a query (``query``, ``searched_at``,
-    ``result_count`` of the latest search), latest first, hidden ones left out."""
-    visible = Event.objects.filter(user=user, event_type=Event.Type.SEARCH, is_hidden=False)
-    latest_count = (
-        visible.filter(query=OuterRef("query")).order_by("-occurred_at", "-id").values("value")[:1]
-    )
+    """The member's past searches: one row a query (``query``, ``searched_at``),
+    latest first, hidden ones left out.
+
+    Paginate it, then hand the page to ``history_search_rows``.
+    """
     return (
-        visible.values("query")
-        .annotate(searched_at=Max("occurred_at"), result_count=Subquery(latest_count))
+        Event.objects.filter(user=user, event_type=Event.Type.SEARCH, is_hidden=False)
+        .values("query")
+        .annotate(searched_at=Max("occurred_at"))
         .order_by("-searched_at", "query")
     )
 
 
-def history_search_rows(rows: Iterable[dict]) -> list[PastSearch]:
+def history_search_rows(rows: Iterable[dict], *, user) -> list[PastSearch]:
+    """One page of ``history_searches`` with the result count of each query's latest
+    search (one query; a correlated subquery instead made PostgreSQL evaluate it for
+    every search of the member before grouping)."""
+    rows = list(rows)
+    latest_counts: dict[str, Decimal | None] = {}
+    for query, value in (
+        Event.objects.filter(
+            user=user,
+            event_type=Event.Type.SEARCH,
+            is_hidden=False,
+            query__in=[r["query"] for r in rows],
+        )
+        .order_by("query", "-occurred_at", "-id")
+        .values_list("query", "value")
+    ):
+        latest_counts.setdefault(query, value)
     return [
         PastSearch(
             r["query"],
             r["searched_at"],
-            int(r["result_count"]) if isinstance(r["result_count"], Decimal | int) else None,
+            None if latest_counts.get(r["query"]) is None else int(latest_counts[r["query"]]),
         )
         for r in rows
     ]

@@ -260,7 +260,7 @@ def history_searches(request: HttpRequest) -> HttpResponse:
         "browsing/history_searches.html",
         {
             "page": page,
-            "searches": history.history_search_rows(rows),
+            "searches": history.history_search_rows(rows, user=request.user),
             "active_menu": "searches",
         },
     )

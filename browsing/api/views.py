@@ -163,7 +163,8 @@ class HistorySearchesView(_MemberListView):
     )
     def get(self, request):
         return self.list_response(
-            selectors.history_searches(user=request.user), selectors.history_search_rows
+            selectors.history_searches(user=request.user),
+            lambda rows: selectors.history_search_rows(rows, user=request.user),
         )
 
     @extend_schema(
