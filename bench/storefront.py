@@ -10,7 +10,13 @@ one (local memory without ``REDIS_URL``). For example::
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mm_bench .venv/bin/python bench/storefront.py
 
 Prints one row a page: median and 95th-percentile milliseconds, and the number
-of SQL queries of one request.
+of SQL queries of one request. Product pages and searches write the behaviour
+log (browsing.services): the product page is measured for a visitor and a
+member (their repeated view is one collapsed UPDATE) and as a HEAD request,
+which renders the same page without logging, so the difference is the cost of
+logging. Then the logging call itself: a first view (UPDATE touching nothing,
+then INSERT) and a repeated view (one UPDATE), in a transaction rolled back.
+The events the page requests wrote are deleted at the end.
 """
 
 import argparse
@@ -33,10 +39,15 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
+    from django.db import connection, transaction
+    from django.db.models import Q
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
+    from accounts.models import User
+    from browsing import services
+    from browsing.models import Event
     from catalog.models import Category, Product
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -59,12 +70,19 @@ def main() -> None:
     product = Product.objects.filter(is_active=True).order_by("pk").first()
     word = product.name.split()[0]
 
+    started = timezone.now()
+    member = User.objects.filter(is_active=True, is_staff=False).order_by("pk").first()
+    member_client = Client()
+    if member is not None:
+        member_client.force_login(member)
+
     pages = [
         ("home", "/"),
         ("department", f"/c/{busiest}/"),
         ("department, price sort, page 3", f"/c/{busiest}/?sort=price_asc&page=3"),
         ("sub-category, in stock", f"/c/{leaf}/?in_stock=1"),
-        ("product", product.get_absolute_url()),
+        ("product (visitor, view logged)", product.get_absolute_url()),
+        ("product (HEAD, not logged)", ("HEAD", product.get_absolute_url())),
         ("search (1 word)", f"/search/?q={word}"),
         ("search (2 words)", "/search/?q=portable+charger"),
         ("search (no match)", "/search/?q=zzzzqqq"),
@@ -74,6 +92,8 @@ def main() -> None:
         ("API product", f"/api/v1/products/{product.pk}/"),
         ("API categories", "/api/v1/categories/"),
     ]
+    if member is not None:
+        pages.insert(6, ("product (member, view logged)", ("MEMBER", product.get_absolute_url())))
 
     client = Client()
     print(
@@ -82,22 +102,59 @@ def main() -> None:
         f"{args.repeat} requests a page"
     )
     print(f"{'page':34} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8}")
-    for name, url in pages:
-        client.get(url)  # warm-up: caches, connection
+    for name, target in pages:
+        request = client.get
+        url = target
+        if isinstance(target, tuple):
+            how, url = target
+            request = client.head if how == "HEAD" else member_client.get
+        request(url)  # warm-up: caches, connection, session
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(url)
+            response = request(url)
         query_count = len(queries.captured_queries)  # read now: later requests reset the log
         timings = []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            client.get(url)
+            request(url)
             timings.append((time.perf_counter() - start) * 1000)
-        timings.sort()
-        p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
         print(
-            f"{name:34} {response.status_code:>6} {statistics.median(timings):>8.1f} "
-            f"{p95:>8.1f} {query_count:>8}"
+            f"{name:34} {response.status_code:>6} {_p50(timings):>8.1f} "
+            f"{_p95(timings):>8.1f} {query_count:>8}"
         )
+
+    # The logging call on its own, rolled back so that the shop keeps no trace.
+    with transaction.atomic():
+        first, repeated = [], []
+        for i in range(args.repeat):
+            start = time.perf_counter()
+            services.product_view_record(visitor=f"bench-{i}", product_id=product.pk)
+            first.append((time.perf_counter() - start) * 1000)
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            services.product_view_record(visitor="bench-0", product_id=product.pk)
+            repeated.append((time.perf_counter() - start) * 1000)
+        transaction.set_rollback(True)
+    for name, timings, queries in (
+        ("log a view: first (UPDATE, INSERT)", first, 2),
+        ("log a view: repeated (UPDATE)", repeated, 1),
+    ):
+        print(f"{name:34} {'':>6} {_p50(timings):>8.2f} {_p95(timings):>8.2f} {queries:>8}")
+
+    # Delete what the page requests logged (the visitor's and the member's events).
+    visitor = client.session.get(services.VISITOR_SESSION_KEY, "")
+    written = Q(user__isnull=True, session_key=visitor) if visitor else Q(pk__in=[])
+    if member is not None:
+        written |= Q(user=member)
+    Event.objects.filter(written, occurred_at__gte=started).delete()
+
+
+def _p50(timings: list[float]) -> float:
+    return statistics.median(timings)
+
+
+def _p95(timings: list[float]) -> float:
+    ordered = sorted(timings)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
 if __name__ == "__main__":
