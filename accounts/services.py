@@ -32,6 +32,7 @@ from accounts.exceptions import (
     InvalidToken,
 )
 from accounts.models import Address, Profile, User
+from accounts.signals import user_data_erase, user_data_export
 from catalog.models import Brand, Category
 
 EMAIL_VERIFICATION_SALT = "accounts.email-verification"
@@ -376,9 +377,9 @@ def user_export_data(*, user: User) -> dict[str, Any]:
     """Everything we hold about the member, as a JSON-serialisable dict.
 
     Decimals are strings and datetimes ISO 8601. Only the member's own rows.
+    Other apps add their sections (behaviour events, favourites, orders,
+    reviews) through ``accounts.signals.user_data_export``.
     """
-    from browsing.models import Event
-
     profile = (
         Profile.objects.filter(user=user)
         .prefetch_related("favourite_categories", "favourite_brands", "tags")
@@ -388,23 +389,6 @@ def user_export_data(*, user: User) -> dict[str, Any]:
         Address.objects.filter(user=user)
         .order_by("pk")
         .values("id", *ADDRESS_FIELDS, "is_default", "created_at", "updated_at")
-    )
-    events = (
-        Event.objects.filter(user=user)
-        .order_by("occurred_at", "pk")
-        .values(
-            "id",
-            "event_type",
-            "product_id",
-            "product__sku",
-            "product__name",
-            "query",
-            "quantity",
-            "value",
-            "ref",
-            "source",
-            "occurred_at",
-        )
     )
     data: dict[str, Any] = {
         "exported_at": timezone.now().isoformat(),
@@ -422,30 +406,6 @@ def user_export_data(*, user: User) -> dict[str, Any]:
         "preferences": None,
         "tags": [],
         "addresses": [_row(a) for a in addresses],
-        "events": [
-            _row(
-                {
-                    "id": e["id"],
-                    "type": e["event_type"],
-                    "product": (
-                        {
-                            "id": e["product_id"],
-                            "sku": e["product__sku"],
-                            "name": e["product__name"],
-                        }
-                        if e["product_id"]
-                        else None
-                    ),
-                    "query": e["query"],
-                    "quantity": e["quantity"],
-                    "value": e["value"],
-                    "ref": e["ref"],
-                    "source": e["source"],
-                    "occurred_at": e["occurred_at"],
-                }
-            )
-            for e in events.iterator(chunk_size=2000)
-        ],
     }
     if profile is not None:
         data["profile"] = _row(
@@ -471,7 +431,18 @@ def user_export_data(*, user: User) -> dict[str, Any]:
             }
         )
         data["tags"] = [t.name for t in profile.tags.all()]
+    for _receiver, sections in user_data_export.send(sender=User, user=user):
+        if sections:
+            data.update({key: _jsonable_tree(value) for key, value in sections.items()})
     return data
+
+
+def _jsonable_tree(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable_tree(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable_tree(item) for item in value]
+    return _jsonable(value)
 
 
 def user_delete_account(*, user: User) -> None:
@@ -481,10 +452,11 @@ def user_delete_account(*, user: User) -> None:
     ``deleted-<id>@invalid.example``, no external id, an unusable password,
     ``is_active=False`` and ``anonymised_at`` set. Profile personal fields and
     preferences are blanked (the avatar file is deleted after commit),
-    addresses, API tokens and behaviour events are deleted. Idempotent.
+    addresses and API tokens are deleted, and every other app erases or
+    anonymises its rows of the member through ``accounts.signals.user_data_erase``
+    (behaviour events and favourites deleted; orders kept for the accounts with
+    the address snapshot blanked; reviews and the cart deleted). Idempotent.
     """
-    from browsing.models import Event
-
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         user.email = f"deleted-{user.pk}@invalid.example"
@@ -517,4 +489,4 @@ def user_delete_account(*, user: User) -> None:
 
         Address.objects.filter(user=user).delete()
         Token.objects.filter(user=user).delete()
-        Event.objects.filter(user=user).delete()
+        user_data_erase.send(sender=User, user=user)
