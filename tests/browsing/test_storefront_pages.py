@@ -274,8 +274,9 @@ def test_product_page_query_count_is_fixed(client, kitchen, django_assert_max_nu
     ProductFactory.create_batch(30, category=kitchen)
     client.get(product.get_absolute_url())  # warms the category tree, starts the session
 
-    # session, product, the collapsed view (one UPDATE), products of the category
-    with django_assert_max_num_queries(4):
+    # session, product, the collapsed view (one UPDATE), products of the category,
+    # and the reviews section (rating summary, latest reviews, their photos)
+    with django_assert_max_num_queries(7):
         response = client.get(product.get_absolute_url())
 
     assert len(response.context["same_category"]) == 8
