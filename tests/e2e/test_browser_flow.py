@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from catalog.money import format_money
@@ -135,3 +136,66 @@ def test_home_page_fits_a_phone_screen_without_sideways_scrolling(live_server, s
         assert page_width <= PHONE["width"]
     finally:
         context.close()
+
+
+@pytest.fixture
+def shopper():
+    from tests.factories import MemberFactory
+
+    return MemberFactory(email="shopper@example.com", password=PASSWORD)
+
+
+def test_visitor_fills_a_cart_logs_in_checks_out_pays_and_sees_the_timeline(
+    live_server, shop, shopper, page
+):
+    from orders.models import Order
+
+    product = shop["product"]
+
+    # given a visitor who puts two of a product in the cart before logging in
+    page.goto(live_server.url + product.get_absolute_url())
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator(".cart-link .badge")).to_have_text("2")
+
+    # when they log in, the cart comes with them
+    page.get_by_role("link", name="Log in").first.click()
+    page.get_by_label("Email").fill(shopper.email)
+    page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Cart").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cart")
+    expect(page.get_by_role("link", name=product.name)).to_be_visible()
+
+    # and they check out to a new address and place the order
+    page.get_by_role("link", name="Check out").click()
+    page.get_by_label("Recipient").fill("Lin Mei")
+    page.get_by_label("Phone").fill("+86 13800001234")
+    page.get_by_label("City").fill("Hangzhou")
+    page.get_by_label("Street address").fill("8 Wensan Road")
+    page.get_by_label("Postal code").fill("310000")
+    page.get_by_role("button", name="Place order").click()
+
+    # then they are asked to pay the order's total, and pay
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pay order")
+    expect(page.get_by_text(format_money(Decimal("258.00"))).first).to_be_visible()
+    page.get_by_role("button", name="Pay now").click()
+
+    # then the order page shows it paid, with its timeline of placed and paid
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Order ")
+    timeline = page.locator(".timeline .timeline-entry")
+    expect(timeline).to_have_count(2)
+    expect(timeline.nth(1)).to_contain_text("Paid")
+    # (ORM reads inside Playwright's context open a connection of their own: close it)
+    try:
+        order = Order.objects.get(user=shopper)
+        lines = [(i.sku, i.quantity) for i in order.items.all()]
+    finally:
+        connection.close()
+    assert order.status == Order.Status.PAID
+    assert order.total == Decimal("258.00")  # 2 × 129.00, free shipping above 99.00
+    assert lines == [(product.sku, 2)]
+
+    # and the order is listed under "My orders"
+    page.goto(live_server.url + "/orders/")
+    expect(page.get_by_text(order.number)).to_be_visible()
