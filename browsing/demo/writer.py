@@ -1,7 +1,8 @@
 """Write the generated demo shop to the database, in bulk and idempotently.
 
-``demo_shop_seed`` is the one entry point (the ``seed_demo`` command and
-``bench/seed_demo.py`` call it). Every row is matched by its natural key
+``demo_shop_seed`` is the one entry point (``orders.demo.demo_seed``, which the
+``seed_demo`` command and ``bench/seed_demo.py`` call, adds the orders through
+its ``history_writers`` hook). Every row is matched by its natural key
 before anything is created: categories and brands by slug (or name),
 products by SKU, members by external id (or e-mail). Only what is missing is
 created, and a member's profile, addresses, preferences and whole behaviour
@@ -17,7 +18,7 @@ times. A superuser ``ADMIN_EMAIL`` / ``ADMIN_PASSWORD`` is created if missing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -62,11 +63,39 @@ class SeedResult:
         return not any(self.created.values()) and not self.admin_created
 
 
+@dataclass
+class WrittenShop:
+    """What ``demo_shop_seed`` hands its ``history_writers``, inside its transaction.
+
+    ``shop`` holds the members whose history the writers should store (the
+    members created by this run, plus the present ones ``history_needed``
+    asked for) with their events and orders; ``user_ids`` maps each of those
+    members' external ids to the user's pk, ``product_ids`` every demo SKU to
+    the product's pk.
+    """
+
+    shop: DemoShop
+    user_ids: dict[str, int]
+    product_ids: dict[str, int]
+    new_members: set[str]
+    batch_size: int
+    log: Callable[[str], None]
+
+
+# Writes more of the generated history (e.g. orders); returns rows created per table.
+HistoryWriter = Callable[[WrittenShop], dict[str, int]]
+# Given the demo members already present, the external ids of those whose
+# history a HistoryWriter still has to write (e.g. orders missing).
+HistoryNeeded = Callable[[list[DemoMember]], set[str]]
+
+
 def demo_shop_seed(
     *,
     config: DemoConfig,
     batch_size: int = BATCH_SIZE,
     log: Callable[[str], None] | None = None,
+    history_writers: Sequence[HistoryWriter] = (),
+    history_needed: HistoryNeeded | None = None,
 ) -> SeedResult:
     """Generate the demo shop for ``config`` and write what is missing.
 
@@ -75,6 +104,12 @@ def demo_shop_seed(
     their whole behaviour history as ``Event`` rows with source "seed". Members
     already present keep their rows untouched and get no new events. Also
     creates the demo superuser when missing. All in one transaction.
+
+    Higher apps store the rest of the history through ``history_writers``
+    (called in the same transaction with a ``WrittenShop``; the counts they
+    return are added to ``created``), and may ask for the history of members
+    already present with ``history_needed`` (their events are not written
+    again). ``browsing`` itself knows nothing of orders.
     """
     say = log or (lambda _msg: None)
     result = SeedResult()
@@ -86,17 +121,20 @@ def demo_shop_seed(
     present = _existing_member_keys(members)
     missing = [m for m in members if m.external_id not in present]
     result.members_present = len(members) - len(missing)
+    new_ids = {m.external_id for m in missing}
+    wanted: set[str] = set()
+    if history_needed is not None and history_writers and present:
+        wanted = history_needed([m for m in members if m.external_id in present]) & present
     t1 = time.perf_counter()
-    if missing:
-        events, orders = build_history(
-            config, catalogue, members, only_members={m.external_id for m in missing}
-        )
+    if new_ids or wanted:
+        events, orders = build_history(config, catalogue, members, only_members=new_ids | wanted)
     else:
         events, orders = [], []
     result.seconds["generate history"] = time.perf_counter() - t1
     say(
         f"generated {len(events):,} events and {len(orders):,} orders for "
-        f"{len(missing):,} new members ({result.members_present:,} already present)"
+        f"{len(missing):,} new members ({result.members_present:,} already present"
+        + (f", {len(wanted):,} of them missing some history)" if wanted else ")")
     )
     shop = DemoShop(
         config=config,
@@ -105,12 +143,38 @@ def demo_shop_seed(
         products=catalogue.products,
         members=missing,
         sales=build_sales(config),
-        events=events,
-        orders=orders,
+        events=[e for e in events if e.member in new_ids] if wanted else events,
+        orders=[o for o in orders if o.member in new_ids] if wanted else orders,
     )
     t2 = time.perf_counter()
     with transaction.atomic():
-        result.created = demo_shop_write(shop=shop, batch_size=batch_size, log=say)
+        result.created, user_ids, product_ids = _write_shop(shop, batch_size, say)
+        if history_writers and (user_ids or wanted):
+            if wanted:
+                user_ids = {
+                    **user_ids,
+                    **dict(_values_by(User, "external_id", wanted, "external_id", "pk")),
+                }
+            written = WrittenShop(
+                shop=DemoShop(
+                    config=config,
+                    categories=shop.categories,
+                    brands=shop.brands,
+                    products=shop.products,
+                    members=[m for m in members if m.external_id in user_ids],
+                    sales=shop.sales,
+                    events=events,
+                    orders=orders,
+                ),
+                user_ids=user_ids,
+                product_ids=product_ids,
+                new_members=new_ids,
+                batch_size=batch_size,
+                log=say,
+            )
+            for writer in history_writers:
+                for table, count in writer(written).items():
+                    result.created[table] = result.created.get(table, 0) + count
         result.admin_created = _ensure_admin()
     if any(result.created.values()) and connection.vendor == "postgresql":
         # Fresh planner statistics after a bulk load: without them PostgreSQL
@@ -132,7 +196,13 @@ def demo_shop_write(
     (``demo_shop_seed`` does that); members whose external id or e-mail exists
     are skipped, and so are their events.
     """
-    say = log or (lambda _msg: None)
+    return _write_shop(shop, batch_size, log or (lambda _msg: None))[0]
+
+
+def _write_shop(
+    shop: DemoShop, batch_size: int, say: Callable[[str], None]
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """``demo_shop_write``, also returning the new members' and every product's ids."""
     created: dict[str, int] = {}
     category_ids, created["categories"] = _write_categories(shop.categories)
     brand_ids, created["brands"] = _write_brands(shop, batch_size)
@@ -145,7 +215,7 @@ def demo_shop_write(
     created.update(counts)
     say(f"members: +{created['members']:,} (with profiles and {created['addresses']:,} addresses)")
     created["events"] = _write_events(shop, user_ids, product_ids, batch_size, say)
-    return created
+    return created, user_ids, product_ids
 
 
 # --- lookups ---------------------------------------------------------------------

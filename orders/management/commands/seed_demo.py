@@ -1,17 +1,17 @@
-"""``manage.py seed_demo``: load the demo shop (catalogue, members, 12 months of behaviour)."""
+"""``manage.py seed_demo``: load the demo shop (catalogue, members, 12 months of behaviour
+and the orders, reviews and payments it implies).
+
+It lives in ``orders`` because it writes orders; ``browsing.demo`` generates
+the shop and writes the catalogue, members and behaviour log.
+"""
 
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from browsing.demo.generator import SCALES, DemoConfig
-from browsing.demo.writer import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    DEMO_PASSWORD,
-    default_end,
-    demo_shop_seed,
-)
+from browsing.demo.writer import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD, default_end
+from orders.demo import demo_seed
 
 
 def _positive(value: str) -> int:
@@ -24,8 +24,9 @@ def _positive(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Load a realistic demo shop: categories, brands, products, members with profiles and "
-        "addresses, and 12 months of behaviour (views, searches, favourites, carts, purchases, "
-        "ratings), deterministic per --seed. Idempotent: rows that exist are kept and nothing is "
+        "addresses, 12 months of behaviour (views, searches, favourites, carts, purchases, "
+        "ratings) and the orders, payments, refunds and reviews behind it, deterministic per "
+        "--seed. Idempotent: rows that exist are kept and nothing is "
         f"duplicated. Every demo member logs in with the password '{DEMO_PASSWORD}'; the "
         f"superuser {ADMIN_EMAIL} / '{ADMIN_PASSWORD}' is created if missing."
     )
@@ -64,7 +65,7 @@ class Command(BaseCommand):
             f"seed_demo: seed {config.seed}, {config.members:,} members, "
             f"{config.products:,} products, {config.months} months ending {config.end}"
         )
-        result = demo_shop_seed(config=config, log=lambda msg: self.stdout.write(f"  {msg}"))
+        result = demo_seed(config=config, log=lambda msg: self.stdout.write(f"  {msg}"))
         if result.nothing_created:
             self.stdout.write(
                 self.style.SUCCESS(
