@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -1086,6 +1087,26 @@ def _status_timeline(rng, placed: int, end_ts: int) -> tuple[str, list[tuple[str
     return changes[-1][0], changes
 
 
+def _review_text(order_id: str, pidx: int, rating: int, language: str) -> tuple[str, str]:
+    """Title and body of a review: remarks on two or three aspects, each positive with a
+    chance set by the rating, in the member's language. Drawn from a generator of
+    its own (seeded by order and product), so review texts do not shift the rest
+    of the history."""
+    rng = np.random.default_rng(zlib.crc32(f"{order_id}/{pidx}".encode()))
+    lang = "zh-hans" if language == "zh-hans" else "en"
+    aspects = V.REVIEW_ASPECTS[lang]
+    names = list(aspects)
+    chosen = rng.choice(len(names), size=int(rng.integers(2, 4)), replace=False)
+    tones = [bool(rng.random() < V.REVIEW_POSITIVE_CHANCE[rating]) for _ in chosen]
+    remarks = [_pick(rng, aspects[names[i]][tone]) for i, tone in zip(chosen, tones, strict=True)]
+    positive = sum(tones)
+    tone = True if positive > len(tones) / 2 else False if positive < len(tones) / 2 else None
+    if rng.random() < 0.25:
+        tone = None  # a neutral title now and then
+    title = _pick(rng, V.REVIEW_TITLES_BY_TONE[lang][tone])
+    return title, ("" if lang == "zh-hans" else " ").join(remarks)
+
+
 def _place_order(rng, config, ctx: _Catalog, member, n_orders, t, products, fit, sale):
     order_id = f"DO-{member.external_id}-{n_orders:04d}"
     status, changes = _status_timeline(rng, t, config.end_ts)
@@ -1105,11 +1126,9 @@ def _place_order(rng, config, ctx: _Catalog, member, n_orders, t, products, fit,
             r_ts = delivered_at + _ri(rng, 3600, 10 * DAY)
             if r_ts < config.end_ts:
                 rating = int(np.clip(round(1.6 + 3.6 * fit[pidx] + rng.normal(0, 0.7)), 1, 5))
+                title, body = _review_text(order_id, pidx, rating, member.language)
                 review = DemoReview(
-                    rating=rating,
-                    title=_pick(rng, V.REVIEW_TITLES[rating]),
-                    body=V.REVIEW_BODIES[rating],
-                    created_at=_ts_to_dt(r_ts),
+                    rating=rating, title=title, body=body, created_at=_ts_to_dt(r_ts)
                 )
         lines.append((pidx, qty, unit))
         order_lines.append(DemoOrderLine(ctx.skus[pidx], qty, unit, review))

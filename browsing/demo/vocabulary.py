@@ -781,21 +781,6 @@ STREETS = [
     ("Wenhua", "文化"), ("Chaoyang", "朝阳"),
 ]  # fmt: skip
 
-REVIEW_TITLES = {
-    1: ["Disappointed", "Not as described", "Would not buy again"],
-    2: ["Below expectations", "Just okay, some issues", "Not great"],
-    3: ["Does the job", "Average", "Fine for the price"],
-    4: ["Very good", "Happy with it", "Good value"],
-    5: ["Excellent!", "Love it", "Exactly what I wanted", "Highly recommend"],
-}
-REVIEW_BODIES = {
-    1: "Quality is poor and it stopped working quickly. Returned it.",
-    2: "Works, but the quality is lower than the photos suggest.",
-    3: "Does what it says. Nothing special, delivery was on time.",
-    4: "Good quality and fast delivery. Would buy from this brand again.",
-    5: "Great quality, well packed and arrived quickly. Will buy again!",
-}
-
 # --- Chinese wording of the product names and descriptions -----------------------
 # Keyed by the English word; a variant missing here (sizes and units such as
 # "65W", "500ml", "XL") is used as it is, which is how Chinese shops write them.
@@ -970,4 +955,94 @@ POINTS_ZH: dict[str, str] = {
     "A great gift for curious minds.": "送给好奇宝宝的好礼物。",
     "Age-appropriate and safety certified.": "适龄设计，通过安全认证。",
     "Gift wrapping available at checkout.": "结算时可选礼品包装。",
+}
+
+
+# --- review texts ------------------------------------------------------------------
+# A review is two or three remarks on different aspects, each positive or negative
+# (the rating makes positive remarks more or less likely, with noise), in the
+# member's language. Text and rating agree often but not always, as in real shops,
+# so a sentiment classifier has something real to learn.
+
+REVIEW_ASPECTS: dict[str, dict[str, dict[bool, list[str]]]] = {
+    "en": {
+        "quality": {
+            True: [
+                "The quality is excellent.",
+                "Solid build, feels premium.",
+                "Well made and sturdy.",
+                "Better quality than I expected.",
+            ],
+            False: [
+                "The quality is poor.",
+                "Feels cheap and flimsy.",
+                "It broke after a few days.",
+                "Worse than the photos suggest.",
+            ],
+        },
+        "delivery": {
+            True: ["Delivery was fast.", "Arrived the next day.", "Shipping was quick."],
+            False: [
+                "Delivery took far too long.",
+                "Arrived a week late.",
+                "The courier lost it for days.",
+            ],
+        },
+        "packaging": {
+            True: ["Nicely packed.", "Packaging was neat and safe."],
+            False: ["The box arrived crushed.", "Poorly packed, one part was damaged."],
+        },
+        "value": {
+            True: ["Great value for the price.", "Worth every yuan.", "Cheaper than elsewhere."],
+            False: ["Overpriced for what it is.", "Not worth the money."],
+        },
+        "fit": {
+            True: ["Exactly as described.", "Works perfectly for me.", "Fits just right."],
+            False: ["Not as described.", "Does not work as advertised.", "The size is wrong."],
+        },
+        "service": {
+            True: ["Customer service was helpful.", "The seller answered quickly."],
+            False: ["Customer service ignored me.", "The seller was rude."],
+        },
+    },
+    "zh-hans": {
+        "quality": {
+            True: ["质量很好。", "做工扎实，手感不错。", "质量超出预期。", "用料很足。"],
+            False: ["质量太差了。", "做工粗糙，很廉价。", "用了几天就坏了。", "和图片差距很大。"],
+        },
+        "delivery": {
+            True: ["物流很快。", "第二天就到了。", "发货速度快。"],
+            False: ["物流太慢了。", "晚了一个星期才到。", "快递好几天没动静。"],
+        },
+        "packaging": {
+            True: ["包装很仔细。", "包装完好无损。"],
+            False: ["盒子都压扁了。", "包装简陋，有个零件坏了。"],
+        },
+        "value": {
+            True: ["性价比很高。", "物超所值。", "比别家便宜。"],
+            False: ["太贵了，不值这个价。", "性价比很低。"],
+        },
+        "fit": {
+            True: ["和描述一致。", "用着很合适。", "尺寸刚好。"],
+            False: ["与描述不符。", "根本不好用。", "尺码不对。"],
+        },
+        "service": {
+            True: ["客服态度很好。", "卖家回复很及时。"],
+            False: ["客服不理人。", "卖家态度很差。"],
+        },
+    },
+}
+# Chance that a remark is positive, by rating.
+REVIEW_POSITIVE_CHANCE = {1: 0.1, 2: 0.25, 3: 0.55, 4: 0.8, 5: 0.92}
+REVIEW_TITLES_BY_TONE = {
+    "en": {
+        True: ["Very good", "Happy with it", "Good value", "Love it", "Recommended"],
+        False: ["Disappointed", "Not great", "Would not buy again", "Some issues"],
+        None: ["Mixed feelings", "It's okay", "Average"],
+    },
+    "zh-hans": {
+        True: ["很满意", "好评", "推荐购买", "超赞"],
+        False: ["失望", "不推荐", "差评", "有问题"],
+        None: ["一般般", "还行", "中规中矩"],
+    },
 }
