@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from browsing.demo.generator import SCALES, DemoConfig
 from browsing.demo.writer import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD, default_end
 from orders.demo import demo_seed
+from orders.tasks import train_sentiment
 
 
 def _positive(value: str) -> int:
@@ -80,5 +81,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Kept {result.members_present:,} members that already existed.")
         if result.admin_created:
             self.stdout.write(f"Created superuser {ADMIN_EMAIL} (password '{ADMIN_PASSWORD}').")
+        if result.created.get("reviews"):
+            # Score the new reviews: train the sentiment classifier on them (a Celery
+            # task: in-process by default, on a worker when REDIS_URL is set).
+            outcome = train_sentiment.delay()
+            if outcome.ready():
+                self.stdout.write(f"  sentiment: {outcome.get()}")
+            else:
+                self.stdout.write("  sentiment: training queued on a Celery worker")
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
         self.stdout.write(self.style.SUCCESS(f"Demo shop loaded ({timings})."))
