@@ -43,17 +43,7 @@ from orders.signals import order_placed
 IDEMPOTENCY_KEY_MAX = 64
 NUMBER_ATTEMPTS = 10
 # The address fields an order keeps a copy of.
-ADDRESS_SNAPSHOT_FIELDS = (
-    "recipient_name",
-    "phone",
-    "country",
-    "province",
-    "city",
-    "district",
-    "line1",
-    "line2",
-    "postal_code",
-)
+ADDRESS_SNAPSHOT_FIELDS = account_services.ADDRESS_FIELDS
 
 
 class InvalidIdempotencyKey(DomainError):

@@ -7,12 +7,8 @@ from django.dispatch import receiver
 from accounts.signals import user_data_erase, user_data_export
 from browsing.services import visitor_key
 from orders.cart import CART_SESSION_KEY, cart_merge
+from orders.checkout import ADDRESS_SNAPSHOT_FIELDS
 from orders.models import Cart, CartItem, Order, Review, ReviewImage
-
-ADDRESS_SNAPSHOT_FIELDS = (
-    "recipient_name", "phone", "country", "province", "city", "district", "line1", "line2",
-    "postal_code",
-)  # fmt: skip
 
 
 @receiver(user_logged_in, dispatch_uid="orders.merge_visitor_cart")

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 
 from config.api.errors import DomainError
 from orders import refunds, services
+from orders.checkout import ADDRESS_SNAPSHOT_FIELDS
 from orders.models import (
     Cart,
     CartItem,
@@ -123,15 +124,7 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderItemInline, StatusChangeInline, PaymentInline, RefundInline]
     actions = ["mark_shipped", "mark_delivered", "cancel_orders", "refund_orders"]
     editable_fields = [
-        "recipient_name",
-        "phone",
-        "country",
-        "province",
-        "city",
-        "district",
-        "line1",
-        "line2",
-        "postal_code",
+        *ADDRESS_SNAPSHOT_FIELDS,
         "tracking_number",
         "note",
     ]
