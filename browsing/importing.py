@@ -24,10 +24,10 @@ exact duplicates of each other (also across files, and an epoch and an ISO
 spelling of the same instant) count once.
 
 The file is streamed: rows are validated one by one, and every ``batch_size``
-valid rows (default ``IMPORT_BATCH``, 20,000) are written in one transaction (members and products created,
-events inserted), so an interrupted import keeps its finished batches and a
-re-run completes the rest. Bad rows are reported with their line number and
-reason and the rest is kept.
+valid rows (default ``IMPORT_BATCH``, 20,000) are written in one transaction
+(members and products created, events inserted), so an interrupted import
+keeps its finished batches and a re-run completes the rest. Bad rows are
+reported with their line number and reason and the rest is kept.
 
 The CSV reading, timestamp and money parsing and the member and product
 resolvers here are also used by ``orders.importing`` (``import_orders``).
@@ -38,9 +38,11 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import queue
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -56,7 +58,7 @@ from accounts.models import Profile, User
 from browsing.models import Event
 from catalog.models import Category, Product
 
-BATCH_SIZE = 5_000  # rows per bulk_create statement
+BATCH_SIZE = 5_000  # most rows per INSERT statement
 # Rows per transaction. Larger batches cost far less on SQLite, whose rollback
 # journal copies every index page a transaction touches: 1M events took about
 # 200 s in batches of 5,000 and 115 s in batches of 50,000 (bench/import_history.py);
@@ -396,6 +398,12 @@ def import_email(external_id: str, *, hashed: bool = False) -> str:
     return f"{local}@{IMPORT_EMAIL_DOMAIN}"
 
 
+USER_COLUMNS = ("email", "external_id", "password", "is_active", "date_joined")
+PRODUCT_COLUMNS = (
+    "sku", "external_id", "name", "slug", "category", "price", "stock", "is_active",
+)  # fmt: skip
+
+
 class _Resolver:
     """External id -> primary key, cached for the whole import.
 
@@ -455,25 +463,13 @@ class MemberResolver(_Resolver):
             if emails[ext] in taken or emails[ext] in seen:
                 emails[ext] = import_email(ext, hashed=True)
             seen.add(emails[ext])
-        User.objects.bulk_create(
-            [
-                User(
-                    email=emails[ext],
-                    external_id=ext,
-                    password=self._password,
-                    is_active=True,
-                    date_joined=wanted[ext],
-                )
-                for ext in new
-            ],
-            batch_size=BATCH_SIZE,
-            ignore_conflicts=True,
+        zone = connection.timezone
+        RowInserter(User, USER_COLUMNS, ignore_conflicts=True).insert(
+            [(emails[ext], ext, self._password, True, db_time(wanted[ext], zone)) for ext in new]
         )
         created = dict(values_by(User, "external_id", new, "external_id", "pk"))
-        Profile.objects.bulk_create(
-            [Profile(user_id=pk, display_name=ext[:64]) for ext, pk in created.items()],
-            batch_size=BATCH_SIZE,
-            ignore_conflicts=True,
+        RowInserter(Profile, ("user", "display_name"), ignore_conflicts=True).insert(
+            [(pk, ext[:64]) for ext, pk in created.items()]
         )
         self._remember(created.items())
         self.created += len(created)
@@ -548,23 +544,16 @@ class ProductResolver(_Resolver):
             if skus[ext] in taken:
                 skus[ext] = f"IMPH-{_short_hash(ext, 40)}"
         category_id = self._category()
-        products = []
+        rows = []
         for ext in new:
             name = f"Item {ext}"
-            price = wanted.get(ext)
-            products.append(
-                Product(
-                    sku=skus[ext],
-                    external_id=ext,
-                    name=name,
-                    slug=slugify(name, allow_unicode=True)[:220] or "item",
-                    category_id=category_id,
-                    price=price if price else DEFAULT_PRICE,
-                    stock=DEFAULT_STOCK,
-                    is_active=True,
+            rows.append(
+                (
+                    skus[ext], ext, name, slugify(name, allow_unicode=True)[:220] or "item",
+                    category_id, wanted.get(ext) or DEFAULT_PRICE, DEFAULT_STOCK, True,
                 )
-            )
-        Product.objects.bulk_create(products, batch_size=BATCH_SIZE, ignore_conflicts=True)
+            )  # fmt: skip
+        RowInserter(Product, PRODUCT_COLUMNS, ignore_conflicts=True).insert(rows)
         before = len(self.ids)
         columns = ("external_id", "pk", "sku", "name")
         self._remember_info(values_by(Product, "external_id", new, *columns))
@@ -586,7 +575,74 @@ class ProductResolver(_Resolver):
             Product.objects.filter(pk=pk).update(price=price)
 
 
-# --- inserting log rows ---------------------------------------------------------------------
+# --- inserting rows ---------------------------------------------------------------------------
+
+
+class RowInserter:
+    """Multi-row INSERTs of plain tuples into one model's table.
+
+    For tables that take millions of rows, building a model instance per row
+    and compiling it costs more than inserting it. Rows are tuples of the
+    ``columns`` (field names) in that order, holding database-ready values:
+    times as ``db_time`` text (``adapt_time``), decimals as ``Decimal`` (both
+    drivers adapt them), foreign keys as ids. Every other column gets its
+    field's default (``auto_now`` ones the current time), computed once. With
+    ``ignore_conflicts`` rows that violate a unique constraint are skipped
+    (``ON CONFLICT DO NOTHING``; ``INSERT OR IGNORE`` on SQLite). ``insert``
+    returns the number of rows inserted.
+    """
+
+    def __init__(
+        self, model: type[models.Model], columns: Sequence[str], *, ignore_conflicts=False
+    ):
+        opts = model._meta
+        fields = [opts.get_field(name) for name in columns]
+        now = timezone.now()
+        self.zone = connection.timezone
+        constants = []
+        for f in opts.concrete_fields:
+            if f.primary_key or f in fields:
+                continue
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                value = now
+            elif f.has_default() or f.null or f.empty_strings_allowed:
+                value = f.get_default()  # "" for text fields without a default
+            elif f.has_db_default():
+                continue
+            else:
+                raise ValueError(f"{opts.label}.{f.name} has no default: list it in columns")
+            fields.append(f)
+            constants.append(f.get_db_prep_save(value, connection))
+        self.constants = tuple(constants)
+        ops = connection.ops
+        on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+        self.per_statement = BATCH_SIZE
+        if connection.features.max_query_params:
+            self.per_statement = min(
+                self.per_statement, connection.features.max_query_params // len(fields)
+            )
+        self.head = (
+            f"{ops.insert_statement(on_conflict=on_conflict)} {ops.quote_name(opts.db_table)} "
+            f"({', '.join(ops.quote_name(f.column) for f in fields)}) VALUES "
+        )
+        self.tail = ops.on_conflict_suffix_sql(fields, on_conflict, None, None) or ""
+        self.one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+
+    def adapt_time(self, at: datetime) -> str:
+        return db_time(at, self.zone)
+
+    def insert(self, rows: list[tuple]) -> int:
+        inserted = 0
+        constants = self.constants
+        with connection.cursor() as cursor:
+            for chunk in _chunks(rows, self.per_statement):
+                sql = self.head + ", ".join([self.one_row] * len(chunk))
+                if self.tail:
+                    sql += " " + self.tail
+                cursor.execute(sql, [value for row in chunk for value in (*row, *constants)])
+                inserted += max(cursor.rowcount, 0)
+        return inserted
+
 
 # The columns of an imported Event row.
 EVENT_COLUMNS = (
@@ -595,49 +651,9 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 
 
-class EventInserter:
-    """Multi-row ``INSERT ... ON CONFLICT DO NOTHING`` of Event tuples (``EVENT_COLUMNS``).
-
-    Rows are tuples of Python values; decimals are adapted by the model field
-    (what ``bulk_create`` does) and times by ``db_time``, without building
-    model instances, which for millions of rows costs more than inserting them.
-    Returns the number of rows actually inserted.
-    """
-
-    def __init__(self) -> None:
-        fields = [Event._meta.get_field(name) for name in EVENT_COLUMNS]
-        ops = connection.ops
-        self.per_statement = BATCH_SIZE
-        if connection.features.max_query_params:
-            self.per_statement = min(
-                self.per_statement, connection.features.max_query_params // len(fields)
-            )
-        self.value_field = Event._meta.get_field("value")
-        self.zone = connection.timezone
-        self.head = (
-            f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} "
-            f"{ops.quote_name(Event._meta.db_table)} "
-            f"({', '.join(ops.quote_name(f.column) for f in fields)}) VALUES "
-        )
-        self.tail = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
-        self.one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-
-    def adapt_time(self, at: datetime) -> str:
-        return db_time(at, self.zone)
-
-    def adapt_value(self, value: Decimal | None):
-        return None if value is None else self.value_field.get_db_prep_save(value, connection)
-
-    def insert(self, rows: list[tuple]) -> int:
-        inserted = 0
-        with connection.cursor() as cursor:
-            for chunk in _chunks(rows, self.per_statement):
-                sql = self.head + ", ".join([self.one_row] * len(chunk))
-                if self.tail:
-                    sql += " " + self.tail
-                cursor.execute(sql, [value for row in chunk for value in row])
-                inserted += max(cursor.rowcount, 0)
-        return inserted
+def event_inserter() -> RowInserter:
+    """Inserts ``EVENT_COLUMNS`` tuples into the log, skipping rows whose client id exists."""
+    return RowInserter(Event, EVENT_COLUMNS, ignore_conflicts=True)
 
 
 # --- the events import ------------------------------------------------------------------------
@@ -656,7 +672,7 @@ class _EventRow:
 
 
 def _parse_event(
-    values: list[str], parse_time: TimestampParser, inserter: EventInserter
+    values: list[str], parse_time: TimestampParser, inserter: RowInserter
 ) -> _EventRow:
     user_text, item_text, event_text, time_text, value_text = values
     user = parse_external_id(user_text, "user")
@@ -709,20 +725,24 @@ def events_import(
     source = CsvSource(path, required=("user", "item", "event", "timestamp"), optional=("value",))
     started = time.perf_counter()
     report = ImportReport(max_errors=max_errors)
-    parse_time = TimestampParser(timezone.now())
     members, products = MemberResolver(), ProductResolver()
-    inserter = EventInserter()
-    pending: list[_EventRow] = []
+    inserter = event_inserter()
 
     def bad(line: int, reason: str) -> None:
         report.add_error(line, reason)
         if on_bad_row is not None:
             on_bad_row(line, reason)
 
-    def flush() -> None:
+    batches = _event_batches(source, TimestampParser(timezone.now()), inserter, batch_size)
+    for batch in prefetch(batches):
+        report.rows_read += batch.rows_read
+        for line, reason in batch.bad:
+            bad(line, reason)
+        if not batch.rows:
+            continue
         try:
             with transaction.atomic():
-                report.imported += _write_events(pending, members, products, inserter, bad)
+                report.imported += _write_events(batch.rows, members, products, inserter, bad)
         except BaseException:
             members.batch_forget()
             products.batch_forget()
@@ -730,26 +750,8 @@ def events_import(
         members.batch_done()
         products.batch_done()
         report.users_created, report.products_created = members.created, products.created
-        pending.clear()
         if progress is not None:
             progress(report, time.perf_counter() - started)
-
-    for line, values, error in source:
-        report.rows_read += 1
-        if error:
-            bad(line, error)
-            continue
-        try:
-            row = _parse_event(values, parse_time, inserter)
-        except RowError as exc:
-            bad(line, str(exc))
-            continue
-        row.line = line
-        pending.append(row)
-        if len(pending) >= batch_size:
-            flush()
-    if pending:
-        flush()
     report.duplicates = report.rows_read - report.bad - report.imported
     report.seconds = time.perf_counter() - started
     if progress is not None:
@@ -757,11 +759,98 @@ def events_import(
     return report
 
 
+@dataclass
+class ParsedBatch:
+    """What the reader hands the writer: rows read, the bad ones, the valid ones."""
+
+    rows_read: int = 0
+    bad: list[tuple[int, str]] = field(default_factory=list)
+    rows: list = field(default_factory=list)
+
+
+def _event_batches(
+    source: CsvSource, parse_time: TimestampParser, inserter: RowInserter, batch_size: int
+) -> Iterator[ParsedBatch]:
+    """Parse the file into batches of ``batch_size`` valid rows (no database access)."""
+    batch = ParsedBatch()
+    for line, values, error in source:
+        batch.rows_read += 1
+        if error:
+            batch.bad.append((line, error))
+            continue
+        try:
+            row = _parse_event(values, parse_time, inserter)
+        except RowError as exc:
+            batch.bad.append((line, str(exc)))
+            continue
+        row.line = line
+        batch.rows.append(row)
+        if len(batch.rows) >= batch_size:
+            yield batch
+            batch = ParsedBatch()
+    if batch.rows_read:
+        yield batch
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_DONE = object()
+
+
+def prefetch(items: Iterable, depth: int = 2) -> Iterator:
+    """Iterate ``items`` in a background thread, up to ``depth`` items ahead.
+
+    The import reads and parses the next batch while the database writes the
+    current one: the drivers release the GIL while they wait for PostgreSQL
+    or run SQLite, so on two cores parsing costs almost no wall time. The
+    producer must not touch the database (connections are per thread). Its
+    exceptions are raised here; leaving the loop early stops it.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as exc:  # handed to the consumer
+            put(_Failed(exc))
+            return
+        put(_DONE)
+
+    reader = threading.Thread(target=produce, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        reader.join(timeout=5)
+
+
 def _write_events(
     rows: list[_EventRow],
     members: MemberResolver,
     products: ProductResolver,
-    inserter: EventInserter,
+    inserter: RowInserter,
     bad: BadRowCallback,
 ) -> int:
     """Create the batch's missing members and products, then insert its events."""
@@ -795,7 +884,7 @@ def _write_events(
                 product_id,
                 "",
                 1,
-                inserter.adapt_value(row.value),
+                row.value,
                 "",
                 source,
                 row.client_id,
