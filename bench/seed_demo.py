@@ -41,8 +41,8 @@ def main() -> None:
 
     from accounts.models import User
     from browsing.demo.generator import DemoConfig
-    from browsing.demo.writer import demo_shop_seed
     from browsing.models import Event
+    from orders.demo import demo_seed
 
     config = DemoConfig.for_scale(
         args.scale,
@@ -61,7 +61,7 @@ def main() -> None:
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus"
     )
     started = time.perf_counter()
-    result = demo_shop_seed(config=config, log=lambda msg: print(f"  {msg}", flush=True))
+    result = demo_seed(config=config, log=lambda msg: print(f"  {msg}", flush=True))
     wall = time.perf_counter() - started
 
     events = result.created.get("events", 0)
