@@ -188,6 +188,7 @@ SYSTEM_NOTES = {
     NOTE_CANCELLED: _("Order cancelled"),
     NOTE_CANCELLED_BY_STAFF: _("Cancelled by the shop"),
     NOTE_REFUNDED_BY_STAFF: _("Refunded by the shop"),
+    "imported": _("Imported from order history"),  # orders.importing.NOTE_IMPORTED
 }
 
 
