@@ -1,11 +1,9 @@
 """Expiry racing a payment, and two expiry runs at once (PostgreSQL, real threads)."""
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from orders import lifecycle
@@ -13,31 +11,11 @@ from orders.exceptions import TransitionNotAllowed
 from orders.models import Order, OrderStatusChange
 from orders.tasks import expire_unpaid_orders
 from tests.factories import ProductFactory, order_with_items
+from tests.orders.threads import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 S = Order.Status
-
-
-def _run_in_threads(functions):
-    barrier = threading.Barrier(len(functions))
-    results, errors = [], []
-
-    def worker(function):
-        try:
-            barrier.wait()
-            results.append(function())
-        except Exception as exc:  # collected for the assertions
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
 
 
 def _pay(order_id):
@@ -68,7 +46,7 @@ def test_expiry_racing_a_payment_ends_in_exactly_one_of_paid_or_cancelled(expire
         payment_due_at=timezone.now() - timedelta(seconds=1),
     )
 
-    _results, errors = _run_in_threads(
+    _results, errors = run_in_threads(
         [_after(expire_delay, expire_unpaid_orders), _after(pay_delay, lambda: _pay(order.pk))]
     )
 
@@ -93,7 +71,7 @@ def test_two_expiry_runs_at_once_cancel_each_order_once():
         for _ in range(10)
     ]
 
-    results, errors = _run_in_threads([lambda: expire_unpaid_orders()] * 3)
+    results, errors = run_in_threads([lambda: expire_unpaid_orders()] * 3)
 
     product.refresh_from_db()
     assert errors == []

@@ -1,38 +1,16 @@
 """Concurrent refunds never refund more than was paid (PostgreSQL, real threads)."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from orders import refunds
 from orders.exceptions import TransitionNotAllowed
 from orders.models import Order, OrderItem, Refund
 from tests.factories import ProductFactory, order_with_items
+from tests.orders.threads import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _run_in_threads(functions):
-    barrier = threading.Barrier(len(functions))
-    results, errors = [], []
-
-    def worker(function):
-        try:
-            barrier.wait()
-            results.append(function())
-        except Exception as exc:  # collected for the assertions
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(f,)) for f in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results, errors
 
 
 def _order(*quantities):
@@ -48,7 +26,7 @@ def test_concurrent_unit_refunds_of_one_line_stop_at_its_quantity():
     order = _order(3, 1)
     item = order.items.order_by("pk").first()
 
-    results, errors = _run_in_threads(
+    results, errors = run_in_threads(
         [lambda: refunds.order_refund(order_id=order.pk, lines=[(item.pk, 1)]) for _ in range(8)]
     )
 
@@ -66,7 +44,7 @@ def test_concurrent_unit_refunds_of_one_line_stop_at_its_quantity():
 def test_concurrent_whole_refunds_refund_once():
     order = _order(2)
 
-    results, errors = _run_in_threads(
+    results, errors = run_in_threads(
         [lambda: refunds.order_refund(order_id=order.pk) for _ in range(6)]
     )
 
@@ -86,7 +64,7 @@ def test_whole_and_partial_refunds_racing_never_exceed_the_total():
         lambda: refunds.order_refund(order_id=order.pk, lines=[(item.pk, 1)]) for _ in range(5)
     ]
 
-    results, _errors = _run_in_threads(functions)
+    results, _errors = run_in_threads(functions)
 
     order.refresh_from_db()
     item.refresh_from_db()
