@@ -21,7 +21,12 @@ small pipeline:
    plug in by adding adjusters there, without touching cart or checkout.
 3. **Shipping**: ``SHIPPING_FEE`` unless the discounted subtotal reaches
    ``FREE_SHIPPING_THRESHOLD`` (both settings, read as Decimal strings); below
-   the threshold a ``free_shipping`` hint says how much more to spend.
+   the threshold a ``free_shipping`` hint says how much more to spend. An
+   adjuster may offer a lower threshold with ``ctx.offer_free_shipping(...)``
+   (a free-shipping promotion, a tier privilege; threshold 0 means free
+   whatever the amount): the lowest threshold the discounted subtotal reaches
+   wins and is named in ``PricedCart.free_shipping``; below all of them the
+   hint names the nearest one.
 4. **Total** = subtotal − discounts + shipping, never below zero.
 
 Money is Decimal built from strings and rounded once per step with
@@ -145,6 +150,19 @@ class PricingHint:
 
 
 @dataclass(frozen=True)
+class FreeShippingOffer:
+    """Free shipping from ``threshold`` (discounted subtotal) on, granted by ``source``/``code``.
+
+    The shop's own rule (``FREE_SHIPPING_THRESHOLD``) is the offer with source ``"shop"``.
+    """
+
+    threshold: Decimal
+    source: str
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
 class PricedCart:
     lines: list[PricedLine]
     subtotal: Decimal
@@ -154,6 +172,8 @@ class PricedCart:
     total: Decimal
     currency: str
     hints: list[PricingHint]
+    # The offer that made shipping free (None when shipping is charged or the cart is empty).
+    free_shipping: FreeShippingOffer | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -182,6 +202,7 @@ class PricingContext:
     options: Mapping[str, Any]
     currency: str
     discounts: list[Discount] = field(default_factory=list)
+    free_shipping_offers: list[FreeShippingOffer] = field(default_factory=list)
     _taken: dict[int, Decimal] = field(default_factory=dict)
 
     @property
@@ -232,6 +253,21 @@ class PricingContext:
             allocations=allocations,
         )
 
+    def offer_free_shipping(
+        self, *, threshold: Decimal | str, source: str, code: str, label: str
+    ) -> FreeShippingOffer:
+        """Offer free shipping once the discounted subtotal reaches ``threshold`` (>= 0).
+
+        Offers only ever lower the bar: shipping is free when the discounted subtotal
+        reaches the shop's threshold or any offered one.
+        """
+        amount = money_round(threshold)
+        if amount < 0:
+            raise ValueError(f"free shipping {code!r}: threshold must be >= 0")
+        offer = FreeShippingOffer(threshold=amount, source=source, code=code, label=label)
+        self.free_shipping_offers.append(offer)
+        return offer
+
     def apply(self, discount: Discount) -> None:
         """Record one discount after checking it adds up and leaves every line >= 0."""
         allocated = sum((Decimal(a) for a in discount.allocations.values()), ZERO)
@@ -279,19 +315,40 @@ def free_shipping_threshold() -> Decimal:
     return money_round(str(settings.FREE_SHIPPING_THRESHOLD))
 
 
-def _shipping(discounted_subtotal: Decimal, has_lines: bool) -> tuple[Decimal, PricingHint | None]:
-    if not has_lines:
-        return ZERO, None
-    threshold = free_shipping_threshold()
-    if discounted_subtotal >= threshold:
-        return ZERO, None
-    missing = threshold - discounted_subtotal
-    hint = PricingHint(
-        code="free_shipping",
-        message=_("Spend %(amount)s more for free shipping.") % {"amount": format_money(missing)},
-        amount=missing,
+def shop_free_shipping_offer() -> FreeShippingOffer:
+    return FreeShippingOffer(
+        threshold=free_shipping_threshold(),
+        source="shop",
+        code="shop",
+        label=_("Free shipping"),
     )
-    return shipping_fee(), hint
+
+
+def _shipping(
+    discounted_subtotal: Decimal, has_lines: bool, offers: Sequence[FreeShippingOffer] = ()
+) -> tuple[Decimal, PricingHint | None, FreeShippingOffer | None]:
+    """The fee, the hint to show, and the offer that made shipping free (if any).
+
+    The lowest threshold reached wins (the shop's own first among equals); below
+    every threshold, the hint names the nearest one.
+    """
+    if not has_lines:
+        return ZERO, None, None
+    candidates = sorted([shop_free_shipping_offer(), *offers], key=lambda o: o.threshold)
+    reached = [o for o in candidates if discounted_subtotal >= o.threshold]
+    if reached:
+        return ZERO, None, reached[0]
+    nearest = candidates[0]
+    missing = nearest.threshold - discounted_subtotal
+    if nearest.source == "shop":
+        message = _("Spend %(amount)s more for free shipping.") % {"amount": format_money(missing)}
+    else:
+        message = _("Spend %(amount)s more for free shipping (%(offer)s).") % {
+            "amount": format_money(missing),
+            "offer": nearest.label,
+        }
+    hint = PricingHint(code="free_shipping", message=message, amount=missing)
+    return shipping_fee(), hint, None
 
 
 # --- entry point -------------------------------------------------------------------------
@@ -344,7 +401,9 @@ def price_cart(
     ]
     subtotal = ctx.subtotal
     discount_total = ctx.discount_total
-    fee, hint = _shipping(subtotal - discount_total, bool(base))
+    fee, hint, free_offer = _shipping(
+        subtotal - discount_total, bool(base), ctx.free_shipping_offers
+    )
     total = max(subtotal - discount_total + fee, ZERO)
     return PricedCart(
         lines=priced_lines,
@@ -355,4 +414,5 @@ def price_cart(
         total=total,
         currency=currency,
         hints=[hint] if hint else [],
+        free_shipping=free_offer,
     )

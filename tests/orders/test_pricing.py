@@ -254,3 +254,54 @@ def test_configured_adjusters_run_without_touching_callers():
 def test_no_adjusters_are_configured_by_default():
     assert adjusters() == ()
     assert price_cart(lines=_lines(("10.00", 2))).discount_total == D("0")
+
+
+# --- free-shipping offers from adjusters ---------------------------------------------------------
+
+
+def _free_shipping_from(threshold: str, label: str = "Gold members"):
+    def adjuster(ctx):
+        ctx.offer_free_shipping(threshold=threshold, source="tier", code="GOLD", label=label)
+        return []
+
+    return adjuster
+
+
+@override_settings(SHIPPING_FEE="10.00", FREE_SHIPPING_THRESHOLD="99.00")
+def test_a_lower_offered_threshold_makes_shipping_free_and_is_named():
+    priced = price_cart(lines=_lines(("49.00", 1)), pipeline=[_free_shipping_from("49.00")])
+
+    assert priced.shipping_fee == D("0.00")
+    assert priced.total == D("49.00")
+    assert (priced.free_shipping.source, priced.free_shipping.code) == ("tier", "GOLD")
+    assert priced.hints == []
+
+
+@override_settings(SHIPPING_FEE="10.00", FREE_SHIPPING_THRESHOLD="99.00")
+def test_below_every_threshold_the_hint_names_the_nearest_offer():
+    priced = price_cart(lines=_lines(("48.99", 1)), pipeline=[_free_shipping_from("49.00")])
+
+    assert priced.shipping_fee == D("10.00")
+    assert priced.free_shipping is None
+    assert [(h.code, h.amount) for h in priced.hints] == [("free_shipping", D("0.01"))]
+    assert "Gold members" in priced.hints[0].message
+
+
+@override_settings(SHIPPING_FEE="10.00", FREE_SHIPPING_THRESHOLD="99.00")
+def test_an_offer_above_the_shop_threshold_changes_nothing():
+    priced = price_cart(lines=_lines(("99.00", 1)), pipeline=[_free_shipping_from("150.00")])
+
+    assert priced.shipping_fee == D("0.00")
+    assert priced.free_shipping.source == "shop"
+
+
+@override_settings(SHIPPING_FEE="10.00", FREE_SHIPPING_THRESHOLD="99.00")
+def test_a_zero_threshold_offer_ships_free_whatever_the_amount():
+    priced = price_cart(lines=_lines(("0.50", 1)), pipeline=[_free_shipping_from("0")])
+
+    assert priced.shipping_fee == D("0.00") and priced.total == D("0.50")
+
+
+def test_a_negative_threshold_offer_is_refused():
+    with pytest.raises(ValueError):
+        price_cart(lines=_lines(("10.00", 1)), pipeline=[_free_shipping_from("-1")])
