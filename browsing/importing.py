@@ -6,8 +6,10 @@ names in any case and order; other columns are ignored).
 * ``event`` is one of view, favorite, cart, purchase, rating (any case), stored
   as the ``Event`` types view, favorite, cart_add, purchase, rating.
 * ``timestamp`` is ISO 8601 (``2024-05-01T10:00:00+08:00``, ``...Z``, a space
-  instead of ``T``, or a date alone) or Unix epoch seconds (digits, optionally
-  with a fraction). A time without a zone is UTC.
+  instead of ``T``, or a date alone, also in the basic form ``19970101``) or Unix
+  epoch seconds (digits, optionally with a fraction). Eight digits that make a
+  valid date from 1900 on are read as that date (``YYYYMMDD``, as in many order
+  histories), never as seconds in 1970. A time without a zone is UTC.
 * ``value``: the rating (1 to 5, required) of a rating, the unit price (>= 0,
   optional, rounded half-up to cents) of a purchase; ignored for the others.
 
@@ -270,8 +272,11 @@ def parse_external_id(text: str, what: str) -> str:
 class TimestampParser:
     """Aware UTC datetimes from ISO 8601 (naive = UTC) or Unix epoch seconds.
 
-    Refuses times before 1970 and later than ``now`` + one day (which also
-    catches epoch milliseconds given as seconds).
+    Eight digits that form a valid calendar date (``YYYYMMDD``, year 1900 or
+    later) are ISO 8601's basic date, not seconds: epoch seconds with eight
+    digits would be 1970-1973, older than any shop history. Refuses times before
+    1970 and later than ``now`` + one day (which also catches epoch milliseconds
+    given as seconds).
     """
 
     def __init__(self, now: datetime) -> None:
@@ -281,6 +286,11 @@ class TimestampParser:
     def __call__(self, text: str, what: str = "timestamp") -> datetime:
         if not text:
             raise RowError(f"missing {what}")
+        if len(text) == 8 and text.isdigit() and text[:2] in ("19", "20"):
+            basic = self._basic_date(text)
+            if basic is None:
+                raise RowError(f"bad {what} {text!r} (YYYYMMDD, but not a calendar date)")
+            return self._checked(basic, text, what)
         if text.isdigit() or _EPOCH_SECONDS.fullmatch(text):
             return self._epoch(text, what)
         try:
@@ -296,6 +306,16 @@ class TimestampParser:
                 raise RowError(f"{what} {text[:40]!r} is out of range")
         else:
             at = at.replace(tzinfo=UTC)
+        return self._checked(at, text, what)
+
+    @staticmethod
+    def _basic_date(text: str) -> datetime | None:
+        try:
+            return datetime(int(text[:4]), int(text[4:6]), int(text[6:]), tzinfo=UTC)
+        except ValueError:
+            return None
+
+    def _checked(self, at: datetime, text: str, what: str) -> datetime:
         if at < EPOCH:
             raise RowError(f"{what} {text[:40]!r} is before 1970")
         if at > self.latest:

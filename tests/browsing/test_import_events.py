@@ -144,6 +144,8 @@ def test_a_product_first_seen_without_a_price_gets_one_from_a_later_purchase(tmp
         ("2024-03-01 10:00:00", at(2024, 3, 1, 10)),  # no zone: UTC
         ("2024-03-01T10:00:00.250", at(2024, 3, 1, 10, 0, 0, 250000)),
         ("2024-03-01", at(2024, 3, 1)),
+        ("20240301", at(2024, 3, 1)),  # ISO 8601 basic date, not seconds in 1970
+        ("19970101", at(1997, 1, 1)),
         ("1709287200", at(2024, 3, 1, 10)),  # Unix seconds
         ("1709287200.5", at(2024, 3, 1, 10, 0, 0, 500000)),
     ],

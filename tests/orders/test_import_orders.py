@@ -109,6 +109,17 @@ def test_created_products_are_priced_from_the_data_and_stock_is_not_touched(tmp_
     assert (item.product_name, item.sku) == (kept.name, kept.sku)  # the product's snapshot
 
 
+def test_yyyymmdd_dates_are_calendar_dates_not_unix_seconds(tmp_path):
+    """Order histories often write 19970101; as seconds that would be 1970-08-18."""
+    path = write(tmp_path, HEADER + "00001,A1,19970101,1,29.33,\n00001,A2,19970918,2,8.00,\n")
+
+    run(path)
+
+    placed = dict(Order.objects.values_list("external_id", "placed_at"))
+    assert placed == {"A1": at(1997, 1, 1), "A2": at(1997, 9, 18)}
+    assert User.objects.get(external_id="00001")  # the customer id stays a string
+
+
 def test_an_order_is_placed_at_the_earliest_date_of_its_rows(tmp_path):
     run(
         write(
@@ -260,6 +271,7 @@ def test_an_order_with_a_bad_row_is_skipped_whole_and_every_row_reported(tmp_pat
     ("row", "reason"),
     [
         ("c1,A1,someday,1,8,i1", "bad date 'someday'"),
+        ("c1,A1,19971332,1,8,i1", "bad date '19971332' (YYYYMMDD, but not a calendar date)"),
         (",A1,2024-03-01,1,8,i1", "missing customer"),
         ("c1,A1,2024-03-01,1,-8,i1", "amount '-8' is negative"),
         ("c1,A1,2024-03-01,two,8,i1", "quantity 'two' is not a whole number"),
