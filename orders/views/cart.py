@@ -9,8 +9,9 @@
 Views parse the form, call one service of ``orders.cart`` and redirect with a
 message; the coupon code and points the member chose are kept in the session
 (``OFFERS_SESSION_KEY``) and priced by the pricing adjusters on every view of
-the cart and the checkout (a code that stopped working shows why); the cart page renders an evaluated ``CartView`` (one query). The
-quantity limits (stock, CART_MAX_QUANTITY) are the services' to enforce.
+the cart and the checkout (a code that stopped working shows why); the cart
+page renders an evaluated ``CartView`` (one query). The quantity limits
+(stock, CART_MAX_QUANTITY) are the services' to enforce.
 Another owner's cart line is a 404.
 """
 

@@ -6,7 +6,8 @@
 The checkout page carries a hidden idempotency key made when it renders, so a
 double submit places one order. The coupon code and points come prefilled from
 the cart (session) and can be changed here ("Apply" re-prices without placing
-the order); a code or amount the pricing refuses shows its reason on the field. Another member's order number is a 404.
+the order); a code or amount the pricing refuses shows its reason on the field.
+Another member's order number is a 404.
 """
 
 from __future__ import annotations
