@@ -13,10 +13,12 @@ alone; *stackable* ones combine. Within a combination, item-level rules
 (percentage, fixed, buy-N-get-M) apply before order-level ones (thresholds),
 higher priority first, each on what is still payable after the previous ones.
 Because a threshold may no longer be reached once a percentage came off, the
-engine tries every subset of the eligible stackable rules (up to
-``MAX_SEARCH`` of them; beyond, the highest priorities) and every exclusive one
-alone, and keeps the choice that saves the shopper the most (ties: fewer
-promotions, then higher priorities). ``Choice.explanation`` says, for each
+engine tries every subset of the eligible stackable rules when there are at
+most ``MAX_EXHAUSTIVE`` of them; with more (up to ``MAX_SEARCH``, the highest
+priorities), it starts from all of them and drops one rule at a time while
+that saves more (a local search), and also tries each rule alone. Every
+exclusive rule is tried alone. It keeps the choice that saves the shopper the
+most (ties: fewer promotions, then higher priorities). ``Choice.explanation`` says, for each
 promotion, whether it applied, was beaten (by what) or is not eligible (why).
 
 Money: amounts are rounded half-up to the cent once per rule (``money``) and
@@ -33,7 +35,8 @@ from itertools import combinations
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-MAX_SEARCH = 10
+MAX_EXHAUSTIVE = 6
+MAX_SEARCH = 12
 
 
 def money(amount: Decimal, rounding: str = ROUND_HALF_UP) -> Decimal:
@@ -350,13 +353,33 @@ def choose(
 
     best: list[Applied] = []
     best_outcomes: dict[str, Outcome] = {}
-    options: list[Sequence[Rule]] = [[r] for r in eligible if r.exclusive]
-    for size in range(len(stackable), 0, -1):
-        options.extend(combinations(stackable, size))
-    for option in options:
+
+    def consider(option: Sequence[Rule]) -> list[Applied]:
+        nonlocal best, best_outcomes
         applied, outcomes = _run(option, lines, payables)
         if not best or _score(applied) > _score(best):
             best, best_outcomes = applied, outcomes
+        return applied
+
+    for rule in eligible:
+        consider([rule])
+    if len(stackable) <= MAX_EXHAUSTIVE:
+        for size in range(len(stackable), 1, -1):
+            for option in combinations(stackable, size):
+                consider(option)
+    else:
+        current = list(stackable)
+        current_score = _score(consider(current))
+        improved = True
+        while improved and len(current) > 1:
+            improved = False
+            for rule in list(current):
+                option = [r for r in current if r is not rule]
+                score = _score(_run(option, lines, payables)[0])
+                if score > current_score:
+                    consider(option)
+                    current, current_score, improved = option, score, True
+                    break
 
     chosen = {a.rule.code: a for a in best}
     exclusive_winner = len(best) == 1 and best[0].rule.exclusive
