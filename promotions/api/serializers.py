@@ -66,7 +66,7 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 class WalletCouponSerializer(serializers.Serializer):
     code = serializers.CharField()
-    status = serializers.ChoiceField(choices=["usable", "not_yet_valid", "used", "expired"])
+    status = serializers.CharField(help_text=_("usable, not_yet_valid, used or expired."))
     campaign = CampaignSerializer()
     claimed_at = serializers.DateTimeField(allow_null=True)
 
@@ -121,6 +121,7 @@ class ExchangeRequestSerializer(serializers.Serializer):
 class ExchangeSerializer(serializers.ModelSerializer):
     item = ExchangeItemSerializer()
     coupon_code = serializers.CharField(source="coupon.code", default=None, read_only=True)
+    status = serializers.CharField(help_text=_("done (a coupon), to_ship or shipped (a gift)."))
 
     class Meta:
         model = PointsExchange
