@@ -268,3 +268,42 @@ def test_member_checks_out_with_a_coupon_and_points_and_sees_the_discount(
     page.goto(live_server.url + "/account/points/")
     expect(page.locator(".points-number")).to_have_text("500")
     expect(page.get_by_text(f"Used on order {order.number}")).to_be_visible()
+
+
+@pytest.fixture
+def loyal_data(loyal_shopper, shop):
+    """Promotions, a wallet coupon and an exchange item for the phone-width check."""
+    from orders.cart import CartOwner, cart_add_item
+    from tests.factories import CouponFactory, ExchangeItemFactory, PromotionFactory
+
+    PromotionFactory(code="m300", name="Every 300 off 30 (每满300减30)", tiers=[["300", "30"]])
+    CouponFactory(owner=loyal_shopper, code="WALLETCOUPON2024")
+    ExchangeItemFactory(name="A rather long exchange item name for a small screen")
+    cart_add_item(owner=CartOwner(user=loyal_shopper), product_id=shop["product"].pk, quantity=2)
+    return loyal_shopper
+
+
+def test_loyalty_pages_fit_a_phone_screen(live_server, loyal_data, browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label("Email").fill(loyal_data.email)
+        page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state("networkidle")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for name, path in [
+            ("cart", "/cart/"),
+            ("checkout", "/checkout/"),
+            ("points", "/account/points/"),
+            ("coupons", "/account/coupons/"),
+            ("exchange", "/account/points/exchange/"),
+        ]:
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-375.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    finally:
+        context.close()

@@ -220,3 +220,27 @@ def test_a_repeated_checkout_key_with_a_coupon_and_points_redeems_once():
     assert points_balance(user=member) == 500
     assert Product.objects.get(pk=product.pk).stock == 99
     assert CouponCampaign.objects.get().used_count == 1
+
+
+def test_a_promotion_budget_is_never_overspent_by_concurrent_checkouts():
+    from promotions.exceptions import PromotionExhausted
+    from promotions.models import Promotion
+    from tests.factories import PromotionFactory
+
+    promotion = PromotionFactory(code="budget", tiers=[["50.00", "10.00"]], budget=D("50.00"))
+    product = ProductFactory(price=D("80.00"), stock=100)
+    buyers = _buyers(product, 20)
+
+    results, errors = run_in_threads(
+        [lambda m=m, a=a: order_place(user=m, address_id=a.pk) for m, a in buyers]
+    )
+
+    promotion.refresh_from_db()
+    assert promotion.spent <= promotion.budget
+    assert promotion.spent == D("10.00") * promotion.uses
+    discounted = Order.objects.filter(discount_total=D("10.00")).count()
+    assert discounted == promotion.uses == 5
+    # a checkout priced before the budget ran out is refused (409) and writes nothing
+    assert all(isinstance(e, PromotionExhausted) for e in errors), {type(e) for e in errors}
+    assert len(results) + len(errors) == 20
+    assert Promotion.objects.get(pk=promotion.pk).spent == D("50.00")
