@@ -251,3 +251,29 @@ def test_account_menu_links_to_the_loyalty_pages(client_in):
     html = client_in.get(reverse("promotions:coupons")).content.decode()
     for name in ("promotions:points", "promotions:coupons", "promotions:exchange"):
         assert reverse(name) in html
+
+
+def test_wallet_and_exchange_pages_do_not_query_per_row(
+    client_in, member, django_assert_max_num_queries
+):
+    from promotions import services
+
+    AddressFactory(user=member, is_default=True)
+    points_grant(member, 10_000)
+    CouponFactory(owner=member, code="W0")
+    item = ExchangeItemFactory(points_cost=100)
+    services.points_exchange(user=member, item_id=item.pk)
+    pages = [reverse("promotions:coupons"), reverse("promotions:exchange")]
+    counts = []
+    for url in pages:
+        with CaptureQueriesContext(connection) as one:
+            client_in.get(url)
+        counts.append(len(one.captured_queries))
+    for i in range(8):
+        CouponFactory(owner=member, code=f"W{i + 1}")
+        extra = ExchangeItemFactory(points_cost=100)
+        services.points_exchange(user=member, item_id=extra.pk)
+
+    for url, count in zip(pages, counts, strict=True):
+        with django_assert_max_num_queries(count):
+            assert client_in.get(url).status_code == 200
