@@ -742,9 +742,30 @@ def order_cancelled_returns(*, order_id: int) -> dict:
     return result
 
 
+def _share_since_earn(order, *, full: bool) -> Decimal:
+    """Share of what the member had paid at completion (the earn base) refunded since:
+    refunds before completion were already left out of the points earned."""
+    from orders.models import Refund
+
+    earn = PointsEntry.objects.filter(order=order, kind=PointsEntry.Kind.EARN).first()
+    if earn is None:
+        return Decimal(0)
+    if full:
+        return Decimal(1)
+    before = after = ZERO
+    for amount, at in Refund.objects.filter(order=order).values_list("amount", "created_at"):
+        if at <= earn.created_at:
+            before += amount
+        else:
+            after += amount
+    paid_at_earn = order.total - before
+    return Decimal(1) if paid_at_earn <= 0 else min(Decimal(1), after / paid_at_earn)
+
+
 def order_refunded_returns(*, order_id: int, refund_id: int) -> dict:
-    """A refund: reverse earned points and return spent points pro rata to the money
-    refunded so far (all of them once the order is fully refunded); on a full refund,
+    """A refund: reverse earned points pro rata to the money refunded since they were
+    earned, and return spent points pro rata to the money refunded so far (all of them
+    once the order is fully refunded); on a full refund,
     promotion uses come back and the coupon if its campaign says so. Idempotent per refund.
 
     Earned points are reversed only as far as the balance allows (it never goes
@@ -763,7 +784,7 @@ def order_refunded_returns(*, order_id: int, refund_id: int) -> dict:
 
         earned = _order_points(order.pk, PointsEntry.Kind.EARN)
         reversed_ = _order_points(order.pk, PointsEntry.Kind.REVERSE)
-        due = math.floor(earned * share) - reversed_
+        due = math.floor(earned * _share_since_earn(order, full=full)) - reversed_
         ref = f"reverse:refund:{refund_id}"
         if due > 0 and not _ref_taken(ref):
             take = min(due, account.balance)

@@ -506,3 +506,27 @@ def test_adjustments_need_a_reason_and_cannot_overdraw():
     staff = MemberFactory(is_staff=True)
     entry = services.points_adjust(user_id=member.pk, amount=50, reason="Birthday", by=staff)
     assert (entry.kind, entry.reason, entry.created_by) == ("adjust", "Birthday", staff)
+
+
+def test_a_refund_before_completion_does_not_count_against_the_points_earned_later(on_commit):
+    member = MemberFactory()
+    address = AddressFactory(user=member)
+    first, second, _third = _cart(member, ("100.00", 1), ("100.00", 1), ("100.00", 1))
+    order = order_place(user=member, address_id=address.pk)
+    staff = MemberFactory(is_staff=True)
+    with on_commit():
+        order_pay(order_id=order.pk, user=member)
+        item = order.items.get(product=first)
+        refunds.order_refund(order_id=order.pk, lines=[(item.pk, 1)], by=staff)  # while paid
+        order_services.order_ship(order_id=order.pk, by=staff)
+        order_services.order_deliver(order_id=order.pk, by=staff)
+        order_services.order_confirm_receipt(order_id=order.pk, user=member)
+    assert PointsEntry.objects.get(order=order, kind="earn").amount == 200  # what was kept
+
+    other = order.items.get(product=second)
+    with on_commit():
+        refunds.order_refund(order_id=order.pk, lines=[(other.pk, 1)], by=staff)
+
+    # half of what was paid at completion came back: half the earned points go
+    assert PointsEntry.objects.get(order=order, kind="reverse").amount == -100
+    assert points_balance(user=member) == 100 == points_ledger_sum(user=member)
