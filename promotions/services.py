@@ -88,6 +88,15 @@ def code_normalize(value) -> str:
     return str(value).strip().upper()[: CODE_MAX + 1]
 
 
+def _valid_code(code: str) -> bool:
+    """Worth looking up: 1-32 printable characters (a NUL would upset PostgreSQL)."""
+    return bool(code) and len(code) <= CODE_MAX and code.isprintable()
+
+
+def _shown(code: str) -> str:
+    return "".join(c for c in code if c.isprintable())[:CODE_MAX]
+
+
 def code_make(prefix: str = "", length: int = 10) -> str:
     body = "".join(secrets.choice(CODE_ALPHABET) for _i in range(length))
     return f"{prefix}{body}"[:CODE_MAX]
@@ -442,8 +451,8 @@ def coupon_resolve(*, code, user, now: datetime | None = None) -> ResolvedCoupon
     specific ``CouponError`` (unknown, expired, not yet valid, used, not yours...)."""
     now = now or timezone.now()
     code = code_normalize(code)
-    if not code or len(code) > CODE_MAX:
-        raise CouponUnknown(detail={"code": code[:CODE_MAX]})
+    if not _valid_code(code):
+        raise CouponUnknown(detail={"code": _shown(code)})
     if not _is_member(user):
         raise CouponLoginRequired()
     coupon = selectors.coupon_by_code(code)
@@ -631,8 +640,8 @@ def coupon_claim(*, user, code) -> Coupon:
     code = code_normalize(code)
     if not _is_member(user):
         raise CouponLoginRequired()
-    if not code or len(code) > CODE_MAX:
-        raise CouponUnknown(detail={"code": code[:CODE_MAX]})
+    if not _valid_code(code):
+        raise CouponUnknown(detail={"code": _shown(code)})
     with transaction.atomic():
         account_lock(user.pk)
         coupon = Coupon.objects.select_related("campaign").filter(code=code).first()
