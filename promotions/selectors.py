@@ -286,3 +286,85 @@ def exchanges_of(*, user) -> QuerySet[PointsExchange]:
 
 def order_discounts(*, order_id: int) -> QuerySet[OrderDiscount]:
     return OrderDiscount.objects.filter(order_id=order_id).prefetch_related("lines")
+
+
+# --- what an order saved (orders' ORDER_SAVINGS_PROVIDER) ------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderDiscountRow:
+    source: str  # promotion, coupon, points, shipping
+    code: str
+    label: str
+    amount: Decimal
+    points: int
+    status: str  # active, returned
+
+
+@dataclass(frozen=True)
+class OrderSavings:
+    """An order's discounts by source and its points (spent, earned, reversed, returned)."""
+
+    discounts: list[OrderDiscountRow]
+    points_spent: int = 0
+    points_earned: int = 0
+    points_reversed: int = 0
+    points_returned: int = 0
+
+    @property
+    def has_points(self) -> bool:
+        return bool(
+            self.points_spent or self.points_earned or self.points_reversed or self.points_returned
+        )
+
+
+def _discount_label(record: OrderDiscount) -> str:
+    if record.source == OrderDiscount.Source.PROMOTION and record.promotion is not None:
+        return record.promotion.display_name
+    return record.label
+
+
+def order_savings(order_ids) -> dict[int, OrderSavings]:
+    """The savings of these orders (any number) in two queries: their ``OrderDiscount``
+    records (promotions by name, coupon code, points with their value, free shipping) and
+    the sums of their points entries by kind. Callers pass only ids the member may see."""
+    ids = list(order_ids)
+    if not ids:
+        return {}
+    discounts: dict[int, list[OrderDiscountRow]] = {pk: [] for pk in ids}
+    records = (
+        OrderDiscount.objects.filter(order_id__in=ids)
+        .select_related("promotion")
+        .order_by("order_id", "id")
+    )
+    for record in records:
+        discounts[record.order_id].append(
+            OrderDiscountRow(
+                source=record.source,
+                code=record.code,
+                label=_discount_label(record),
+                amount=record.amount,
+                points=record.points,
+                status=record.status,
+            )
+        )
+    points: dict[tuple[int, str], int] = {}
+    rows = (
+        PointsEntry.objects.filter(order_id__in=ids)
+        .values("order_id", "kind")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    for row in rows:
+        points[(row["order_id"], row["kind"])] = abs(row["total"] or 0)
+    kind = PointsEntry.Kind
+    return {
+        pk: OrderSavings(
+            discounts=discounts[pk],
+            points_spent=points.get((pk, kind.SPEND), 0),
+            points_earned=points.get((pk, kind.EARN), 0),
+            points_reversed=points.get((pk, kind.REVERSE), 0),
+            points_returned=points.get((pk, kind.RETURN), 0),
+        )
+        for pk in ids
+    }

@@ -220,6 +220,8 @@ PROMOTIONS_AUDIENCE_PROVIDER = env("PROMOTIONS_AUDIENCE_PROVIDER", default="")
 PROMOTIONS_AUDIENCE_CHOICES_PROVIDER = env("PROMOTIONS_AUDIENCE_CHOICES_PROVIDER", default="")
 PROMOTIONS_POINTS_MULTIPLIER_PROVIDER = env("PROMOTIONS_POINTS_MULTIPLIER_PROVIDER", default="")
 PROMOTIONS_SEGMENT_MEMBERS_PROVIDER = env("PROMOTIONS_SEGMENT_MEMBERS_PROVIDER", default="")
+# What an order saved, shown by the order page, GET orders/ and orders/{id}/, and the admin.
+ORDER_SAVINGS_PROVIDER = "promotions.selectors.order_savings"
 
 # --- static / media ---------------------------------------------------------
 STATIC_URL = "/static/"
