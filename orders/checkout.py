@@ -37,7 +37,7 @@ from config.api.errors import DomainError
 from orders.exceptions import CartEmpty, OutOfStock, ProductUnavailable
 from orders.lifecycle import send_on_commit
 from orders.models import Cart, CartItem, Order, OrderItem, OrderStatusChange
-from orders.pricing import PricedCart, PricingLine, price_cart
+from orders.pricing import OrderPlacement, PricedCart, PricingLine, price_cart
 from orders.signals import order_placed
 
 IDEMPOTENCY_KEY_MAX = 64
@@ -229,6 +229,20 @@ def _create_order(
     return order
 
 
+def _commit_discounts(*, order: Order, user, priced: PricedCart) -> None:
+    """Book the side effects of the discounts (coupon redemption, points spend,
+    promotion budget) through their ``commit`` callbacks, in pricing order, inside
+    the order's transaction: a callback's domain error rolls the whole order back."""
+    committing = [d for d in priced.discounts if d.commit is not None]
+    if not committing:
+        return
+    item_ids = dict(OrderItem.objects.filter(order=order).values_list("product_id", "id"))
+    for discount in committing:
+        discount.commit(
+            OrderPlacement(order=order, user=user, item_ids=item_ids, discount=discount)
+        )
+
+
 def order_place(
     *,
     user,
@@ -244,7 +258,10 @@ def order_place(
 
     Ship to ``address_id`` (one of the member's addresses) or to ``address`` (a
     dict of address fields, added to the address book when ``save_address``).
-    ``options`` goes to the pricing adjusters (coupon, points...).
+    ``options`` goes to the pricing adjusters (e.g. ``{"coupon": "CODE", "points": 500}``);
+    an option they reject raises its domain error (4xx, nothing written), and a
+    discount whose ``commit`` refuses (coupon just used up, points gone) rolls
+    the order back with its error.
 
     Returns the order with ``order.replayed`` False, or the earlier order
     with the same key with ``replayed`` True. Raises ``CartEmpty``,
@@ -275,6 +292,8 @@ def order_place(
                 user=user,
                 options=options,
             )
+            if priced.rejections:  # a bad coupon code, points beyond the balance...
+                raise priced.rejections[0].error
             _take_stock(lines)
             order = _create_order(
                 user=user,
@@ -285,6 +304,7 @@ def order_place(
                 source=source,
                 products=products,
             )
+            _commit_discounts(order=order, user=user, priced=priced)
             CartItem.objects.filter(cart=cart).delete()
             cart.save(update_fields=["updated_at"])
             send_on_commit(order_placed, order)

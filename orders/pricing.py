@@ -17,8 +17,19 @@ small pipeline:
    builds a ``Discount`` so that adjusters living in lower apps (promotions)
    need not import this module. A discount can never take a line below zero.
    The pipeline is ``DEFAULT_ADJUSTERS`` followed by the dotted paths in
-   ``settings.PRICING_ADJUSTERS`` (none today): promotions, coupons and points
-   plug in by adding adjusters there, without touching cart or checkout.
+   ``settings.PRICING_ADJUSTERS`` (promotions, coupons, points): they
+   plug in there, without touching cart or checkout.
+   An adjuster that cannot honour an option (a bad coupon code, more points
+   than the balance) calls ``ctx.reject(option, error)`` instead of raising:
+   previews (cart page, ``GET cart/``) show the reason in
+   ``PricedCart.rejections`` and price without it, while checkout raises the
+   first rejection's error (a 4xx domain error). A ``Discount`` may carry a
+   ``commit`` callback: ``orders.checkout.order_place`` calls it inside the
+   order's transaction, after the order and its items are written, with an
+   ``OrderPlacement``; it books the side effects (coupon redemption, points
+   spend, promotion budget) and may raise a domain error, which rolls the whole
+   order back. Adjusters may also add hints (``ctx.hint``) and explanation rows
+   (``ctx.explain``), shown with the cart.
 3. **Shipping**: ``SHIPPING_FEE`` unless the discounted subtotal reaches
    ``FREE_SHIPPING_THRESHOLD`` (both settings, read as Decimal strings); below
    the threshold a ``free_shipping`` hint says how much more to spend. An
@@ -117,7 +128,9 @@ class Discount:
     """One reduction from one source, allocated to lines (product id → amount).
 
     ``source`` is who granted it ("promotion", "coupon", "points"...), ``code``
-    the rule or coupon code, ``label`` what the member reads.
+    the rule or coupon code, ``label`` what the member reads. ``meta`` is the
+    source's own data (ids, points); ``commit``, when set, is called by checkout
+    inside the order's transaction with an ``OrderPlacement``.
     """
 
     source: str
@@ -125,6 +138,41 @@ class Discount:
     label: str
     amount: Decimal
     allocations: Mapping[int, Decimal] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    commit: Callable[[OrderPlacement], None] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class OrderPlacement:
+    """What a discount's ``commit`` callback gets at checkout: the new order (its row is
+    written, inside the open transaction), the member, the order item id of each
+    product line, and the discount being committed."""
+
+    order: Any  # orders.models.Order
+    user: Any
+    item_ids: Mapping[int, int]  # product id -> order item id
+    discount: Discount
+
+
+@dataclass(frozen=True)
+class PricingRejection:
+    """An option an adjuster could not honour (``option`` e.g. "coupon", "points"),
+    with the domain error checkout raises for it."""
+
+    option: str
+    error: Exception
+
+    @property
+    def code(self) -> str:
+        return getattr(self.error, "code", "invalid")
+
+    @property
+    def message(self) -> str:
+        return str(getattr(self.error, "message", self.error))
+
+    @property
+    def detail(self) -> Any:
+        return getattr(self.error, "detail", None)
 
 
 @dataclass(frozen=True)
@@ -138,6 +186,8 @@ class PricedLine:
     discount: Decimal
     payable: Decimal
     item_id: int | None = None
+    category_id: int | None = None
+    brand_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +224,12 @@ class PricedCart:
     hints: list[PricingHint]
     # The offer that made shipping free (None when shipping is charged or the cart is empty).
     free_shipping: FreeShippingOffer | None = None
+    # Options the adjusters could not honour (shown by previews, raised by checkout).
+    rejections: list[PricingRejection] = field(default_factory=list)
+    # Why each adjuster did what it did (rows of plain data, for the cart and the API).
+    explanation: list[dict] = field(default_factory=list)
+    # The options the cart was priced with (coupon code, points...).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -203,7 +259,14 @@ class PricingContext:
     currency: str
     discounts: list[Discount] = field(default_factory=list)
     free_shipping_offers: list[FreeShippingOffer] = field(default_factory=list)
+    rejections: list[PricingRejection] = field(default_factory=list)
+    hints: list[PricingHint] = field(default_factory=list)
+    explanation: list[dict] = field(default_factory=list)
     _taken: dict[int, Decimal] = field(default_factory=dict)
+
+    # The pricing boundary's helpers, for adjusters that must not import this module.
+    split = staticmethod(allocate)
+    round = staticmethod(money_round)
 
     @property
     def subtotal(self) -> Decimal:
@@ -240,18 +303,38 @@ class PricingContext:
         source: str,
         code: str,
         label: str,
-        amount: Decimal,
+        amount: Decimal | None = None,
         product_ids: Iterable[int] | None = None,
+        allocations: Mapping[int, Decimal] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        commit: Callable[[OrderPlacement], None] | None = None,
     ) -> Discount:
-        """A ``Discount`` of ``amount`` (capped at what is payable), allocated over the lines."""
-        allocations = self.allocate(amount, product_ids=product_ids)
+        """A ``Discount`` of ``amount`` (capped at what is payable), allocated over the lines,
+        or of the exact ``allocations`` given (checked when applied)."""
+        if allocations is None:
+            allocations = self.allocate(amount, product_ids=product_ids)
+        allocations = {pid: share for pid, share in allocations.items() if share}
         return Discount(
             source=source,
             code=code,
             label=label,
             amount=sum(allocations.values(), ZERO),
             allocations=allocations,
+            meta=dict(meta or {}),
+            commit=commit,
         )
+
+    def reject(self, option: str, error: Exception) -> None:
+        """Record that ``option`` cannot be honoured; checkout raises ``error``."""
+        self.rejections.append(PricingRejection(option=option, error=error))
+
+    def hint(self, *, code: str, message: str, amount: Decimal | None = None) -> None:
+        """Something the member may act on ("spend 35.00 more to save 20.00")."""
+        self.hints.append(PricingHint(code=code, message=message, amount=amount))
+
+    def explain(self, **row: Any) -> None:
+        """One row of the explanation shown with the cart (plain data)."""
+        self.explanation.append(row)
 
     def offer_free_shipping(
         self, *, threshold: Decimal | str, source: str, code: str, label: str
@@ -285,8 +368,8 @@ class PricingContext:
 
 Adjuster = Callable[[PricingContext], Iterable[Discount]]
 
-# Built-in adjusters, applied before the configured ones. None today: the shop has no
-# discounts until the promotions app adds its rules through settings.PRICING_ADJUSTERS.
+# Built-in adjusters, applied before the configured ones. None: discounts come from the
+# promotions app through settings.PRICING_ADJUSTERS.
 DEFAULT_ADJUSTERS: tuple[Adjuster, ...] = ()
 
 
@@ -384,6 +467,8 @@ def price_cart(
                 discount=ZERO,
                 payable=line_total,
                 item_id=line.item_id,
+                category_id=getattr(line.product, "category_id", None),
+                brand_id=getattr(line.product, "brand_id", None),
             )
         )
     ctx = PricingContext(lines=base, user=user, options=dict(options or {}), currency=currency)
@@ -413,6 +498,9 @@ def price_cart(
         shipping_fee=fee,
         total=total,
         currency=currency,
-        hints=[hint] if hint else [],
+        hints=[*ctx.hints, *([hint] if hint else [])],
         free_shipping=free_offer,
+        rejections=list(ctx.rejections),
+        explanation=list(ctx.explanation),
+        options=dict(ctx.options),
     )

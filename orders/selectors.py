@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from catalog.selectors import clean_query
@@ -90,6 +91,19 @@ def order_detail_queryset() -> QuerySet[Order]:
     )
 
 
+def order_savings_attach(orders) -> list[Order]:
+    """Set ``order.savings`` on each order from ``settings.ORDER_SAVINGS_PROVIDER``
+    (``callable(order_ids) -> {order_id: savings}``, e.g. the promotions app's discounts by
+    source and points; a bounded number of queries for any number of orders). ``None``
+    when no provider is configured or it has nothing for the order."""
+    orders = list(orders)
+    path = getattr(settings, "ORDER_SAVINGS_PROVIDER", "")
+    found = import_string(path)([o.pk for o in orders]) if path and orders else {}
+    for order in orders:
+        order.savings = found.get(order.pk)
+    return orders
+
+
 def order_id_for_user(*, user, number: str) -> int:
     """The id of the member's own order with this number; ``OrderNotFound`` otherwise."""
     order_id = (
@@ -122,9 +136,11 @@ def order_get_for_user(*, user, number: str | None = None, order_id=None) -> Ord
     else:
         lookup = {"pk": order_pk(order_id)}
     try:
-        return order_detail_queryset().get(user=user, **lookup)
+        order = order_detail_queryset().get(user=user, **lookup)
     except Order.DoesNotExist:
         raise OrderNotFound() from None
+    order_savings_attach([order])
+    return order
 
 
 # --- for the beat tasks ------------------------------------------------------------------

@@ -165,3 +165,68 @@ def order_with_items(*, user=None, products=(), quantities=None, status="pending
         order.paid_at = order.refunded_at = now
     order.save()
     return order
+
+
+# --- promotions ---------------------------------------------------------------
+
+
+def _yesterday():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return timezone.now() - timedelta(days=1)
+
+
+class PromotionFactory(factory.django.DjangoModelFactory):
+    """A live promotion for everyone; default 满200减20."""
+
+    class Meta:
+        model = "promotions.Promotion"
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"promo-{n}")
+    name = factory.Sequence(lambda n: f"Promotion {n}")
+    kind = "threshold"
+    tiers = factory.LazyFunction(lambda: [["200.00", "20.00"]])
+    starts_at = factory.LazyFunction(lambda: _yesterday())
+
+
+class CouponCampaignFactory(factory.django.DjangoModelFactory):
+    """A live fixed-amount campaign: 10.00 off, no minimum, one use per member."""
+
+    class Meta:
+        model = "promotions.CouponCampaign"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    kind = "fixed"
+    value = Decimal("10.00")
+    starts_at = factory.LazyFunction(lambda: _yesterday())
+
+
+class CouponFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "promotions.Coupon"
+
+    campaign = factory.SubFactory(CouponCampaignFactory)
+    code = factory.Sequence(lambda n: f"CODE{n:06d}")
+    source = "generated"
+
+
+class ExchangeItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "promotions.ExchangeItem"
+
+    name = factory.Sequence(lambda n: f"Exchange item {n}")
+    kind = "coupon"
+    campaign = factory.SubFactory(CouponCampaignFactory)
+    points_cost = 500
+    stock = 10
+
+
+def points_grant(user, amount: int, reason: str = "test grant"):
+    """Give a member points through the ledger (a staff adjustment)."""
+    from promotions.services import points_adjust
+
+    return points_adjust(user_id=user.pk, amount=amount, reason=reason)

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "catalog",
     "browsing",
     "orders",
+    "promotions",
 ]
 
 MIDDLEWARE = [
@@ -124,6 +125,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "orders-expire-unpaid": {"task": "orders.tasks.expire_unpaid_orders", "schedule": 60.0},
     "orders-auto-complete": {"task": "orders.tasks.auto_complete_orders", "schedule": 3600.0},
     "orders-train-sentiment": {"task": "orders.tasks.train_sentiment", "schedule": 86400.0},
+    "promotions-expire-points": {"task": "promotions.tasks.expire_points", "schedule": 3600.0},
 }
 
 # --- auth -------------------------------------------------------------------
@@ -195,6 +197,31 @@ REVIEW_EDIT_DAYS = env.int("REVIEW_EDIT_DAYS", default=30)
 VIEW_COLLAPSE_SECONDS = env.int("VIEW_COLLAPSE_SECONDS", default=600)
 # Most events one POST /api/v1/events/ batch may carry.
 EVENTS_BATCH_MAX = env.int("EVENTS_BATCH_MAX", default=200)
+
+# --- promotions, coupons and points (promotions/) ------------------------------------
+# The pricing pipeline after orders' built-in adjusters: promotions, coupons, points.
+PRICING_ADJUSTERS = [
+    "promotions.adjusters.promotions_adjuster",
+    "promotions.adjusters.coupon_adjuster",
+    "promotions.adjusters.points_adjuster",
+]
+# Points earned per 1.00 paid for the goods of a completed order (times the tier multiplier).
+PROMOTIONS_POINTS_EARN_RATE = env("PROMOTIONS_POINTS_EARN_RATE", default="1")
+# Points worth 1.00 when spent at checkout.
+PROMOTIONS_POINTS_VALUE = env.int("PROMOTIONS_POINTS_VALUE", default=100)
+# Largest share of what is still payable (after promotions and coupons) points may pay.
+PROMOTIONS_POINTS_MAX_SHARE = env("PROMOTIONS_POINTS_MAX_SHARE", default="0.50")
+# Earned points expire after this many months (0: never), oldest lots first.
+PROMOTIONS_POINTS_EXPIRY_MONTHS = env.int("PROMOTIONS_POINTS_EXPIRY_MONTHS", default=12)
+# "Expiring soon" on the member's points page.
+PROMOTIONS_POINTS_EXPIRING_SOON_DAYS = env.int("PROMOTIONS_POINTS_EXPIRING_SOON_DAYS", default=30)
+# Hooks (dotted paths, empty = none) the membership app provides; see promotions/audience.py.
+PROMOTIONS_AUDIENCE_PROVIDER = env("PROMOTIONS_AUDIENCE_PROVIDER", default="")
+PROMOTIONS_AUDIENCE_CHOICES_PROVIDER = env("PROMOTIONS_AUDIENCE_CHOICES_PROVIDER", default="")
+PROMOTIONS_POINTS_MULTIPLIER_PROVIDER = env("PROMOTIONS_POINTS_MULTIPLIER_PROVIDER", default="")
+PROMOTIONS_SEGMENT_MEMBERS_PROVIDER = env("PROMOTIONS_SEGMENT_MEMBERS_PROVIDER", default="")
+# What an order saved, shown by the order page, GET orders/ and orders/{id}/, and the admin.
+ORDER_SAVINGS_PROVIDER = "promotions.selectors.order_savings"
 
 # --- static / media ---------------------------------------------------------
 STATIC_URL = "/static/"

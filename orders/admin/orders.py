@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from catalog.money import format_money
 from config.api.errors import DomainError
-from orders import refunds, services
+from orders import refunds, selectors, services
 from orders.checkout import ADDRESS_SNAPSHOT_FIELDS
 from orders.models import (
     Cart,
@@ -104,6 +107,14 @@ def _run_per_order(modeladmin, request, queryset, service, done_message) -> None
         modeladmin.message_user(request, done_message(done), messages.SUCCESS)
 
 
+SAVINGS_SOURCES = {
+    "promotion": _("Promotion"),
+    "coupon": _("Coupon"),
+    "points": _("Points"),
+    "shipping": _("Free shipping"),
+}
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = [
@@ -143,6 +154,7 @@ class OrderAdmin(admin.ModelAdmin):
                     "shipping_fee",
                     "total",
                     "refunded_total",
+                    "savings",
                 ]
             },
         ),
@@ -183,6 +195,34 @@ class OrderAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         shown = [name for _title, options in self.fieldsets for name in options["fields"]]
         return [name for name in shown if name not in self.editable_fields]
+
+    @admin.display(description=_("Discounts and points"))
+    def savings(self, obj: Order) -> str:
+        """The discounts by source and the points of the order (``ORDER_SAVINGS_PROVIDER``)."""
+        if obj is None or obj.pk is None:
+            return "-"
+        savings = selectors.order_savings_attach([obj])[0].savings
+        if savings is None:
+            return "-"
+        rows = [
+            (
+                f"{SAVINGS_SOURCES.get(row.source, row.source)} {row.label}",
+                f"−{format_money(row.amount, obj.currency)}"
+                + (f" ({row.points})" if row.points else "")
+                + (f" [{_('returned')}]" if row.status == "returned" else ""),
+            )
+            for row in savings.discounts
+        ]
+        points = [
+            (_("Points spent"), savings.points_spent),
+            (_("Points given back"), savings.points_returned),
+            (_("Points earned"), savings.points_earned),
+            (_("Points taken back by refunds"), savings.points_reversed),
+        ]
+        rows += [(label, str(value)) for label, value in points if value]
+        if not rows:
+            return "-"
+        return format_html_join(mark_safe("<br>"), "{}: {}", rows)
 
     def has_add_permission(self, request) -> bool:
         return False  # orders come from checkout, imports and the demo data

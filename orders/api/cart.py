@@ -1,10 +1,11 @@
 """API: the member's cart, checkout and payment (token auth, members only).
 
 GET    cart/                 the cart: lines, problems and the priced summary
+                             (?coupon_code=&points= previews a coupon and points)
 POST   cart/items/           {product, quantity} add to the cart (201, the cart)
 PATCH  cart/items/{id}/      {quantity} set a line's quantity (the cart)
 DELETE cart/items/{id}/      remove a line (204)
-POST   checkout/             {address_id, note} + header Idempotency-Key: place an order
+POST   checkout/             {address_id, note, coupon_code, points} + header Idempotency-Key
 POST   orders/{id}/pay/      {simulate?} pay a pending order
 """
 
@@ -36,8 +37,10 @@ def _owner(request) -> carts.CartOwner:
     return carts.CartOwner(user=request.user)
 
 
-def _cart_response(request, status_code: int = status.HTTP_200_OK) -> Response:
-    view = carts.cart_view(owner=_owner(request))
+def _cart_response(
+    request, status_code: int = status.HTTP_200_OK, options: dict | None = None
+) -> Response:
+    view = carts.cart_view(owner=_owner(request), options=options)
     return Response(s.CartSerializer.represent(view, request), status=status_code)
 
 
@@ -51,14 +54,24 @@ class CartAPIView(APIView):
     @extend_schema(
         tags=["cart"],
         summary="My cart",
+        parameters=[s.CartQuerySerializer],
         responses={200: s.CartSerializer},
         description="Lines with their products, flags for lines that block checkout "
         "(inactive, out of stock, more than the stock) and the priced summary: subtotal, "
         "discounts, shipping, total, and hints such as how much more to spend for free "
-        "shipping. Lines whose product is inactive or out of stock are left out of the totals.",
+        "shipping. Lines whose product is inactive or out of stock are left out of the totals. "
+        "Applied promotions, coupon and points are in `discounts` (with `source`), the "
+        "reasons for each promotion (applied / not_chosen / not_eligible) and the points "
+        "available in `explanation`, and the next spend threshold in `hints` "
+        '(`promotion_threshold`: "spend 35.00 more to save 20.00"). With `coupon_code` and '
+        "`points` the cart is priced with them; a code or amount checkout would refuse is "
+        "listed in `rejections` with the error code (`coupon_expired`, `points_insufficient`...) "
+        "and left out of the totals.",
     )
     def get(self, request):
-        return _cart_response(request)
+        query = s.CartQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return _cart_response(request, options=query.options())
 
 
 class CartItemsAPIView(APIView):
@@ -139,7 +152,13 @@ class CheckoutAPIView(APIView):
         description="Prices are re-read and stock is reserved atomically; the order waits "
         "for payment (orders/{id}/pay/) until `payment_due_at`. 400 `cart_empty`, "
         "`product_unavailable`, `invalid_idempotency_key`; 404 `address_not_found`; "
-        "409 `out_of_stock` with `detail.items` [{product, sku, name, requested, available}].",
+        "409 `out_of_stock` with `detail.items` [{product, sku, name, requested, available}]. "
+        "Coupon: 400 `coupon_unknown`, `coupon_expired`, `coupon_not_yet_valid`, "
+        "`coupon_out_of_scope`, `coupon_below_min_spend`, `coupon_not_eligible`, "
+        "`coupon_not_yours`; 409 `coupon_used`, `coupon_sold_out`, `coupon_member_limit`. "
+        "Points: 400 `points_invalid`, `points_over_limit` (detail.max_points); 409 "
+        "`points_insufficient` (detail.balance). 409 `promotion_exhausted` when a "
+        "promotion's budget ran out meanwhile. Nothing is written on any error.",
     )
     def post(self, request):
         serializer = s.CheckoutSerializer(data=request.data)
@@ -150,6 +169,10 @@ class CheckoutAPIView(APIView):
             note=serializer.validated_data["note"],
             idempotency_key=request.headers.get("Idempotency-Key"),
             source=Order.Source.API,
+            options={
+                "coupon": serializer.validated_data["coupon_code"].strip().upper(),
+                "points": serializer.validated_data["points"],
+            },
         )
         code = status.HTTP_200_OK if order.replayed else status.HTTP_201_CREATED
         return Response(_order_body(request, order.pk), status=code)

@@ -44,6 +44,31 @@ class CheckoutSerializer(serializers.Serializer):
     note = serializers.CharField(
         max_length=255, required=False, allow_blank=True, default="", trim_whitespace=True
     )
+    coupon_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("A coupon code (a wallet coupon's code, a single-use or a public code)."),
+    )
+    points = serializers.IntegerField(
+        min_value=0,
+        max_value=10**9,
+        required=False,
+        default=0,
+        help_text=_("Points to spend on the order (see GET cart/ for the most usable)."),
+    )
+
+
+class CartQuerySerializer(serializers.Serializer):
+    """GET cart/?coupon_code=&points= previews the cart with a coupon and points."""
+
+    coupon_code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    points = serializers.IntegerField(min_value=0, max_value=10**9, required=False, default=0)
+
+    def options(self) -> dict:
+        data = self.validated_data
+        return {"coupon": data["coupon_code"].strip().upper(), "points": data["points"]}
 
 
 class PaySerializer(serializers.Serializer):
@@ -96,6 +121,39 @@ class DiscountSerializer(serializers.Serializer):
     amount = money()
 
 
+class RejectionSerializer(serializers.Serializer):
+    option = serializers.CharField(help_text=_('"coupon" or "points".'))
+    code = serializers.CharField(help_text=_("The error code checkout would answer with."))
+    message = serializers.CharField()
+
+
+class ExplanationSerializer(serializers.Serializer):
+    """One row of why the discounts are what they are: a promotion (applied, not_chosen,
+    not_eligible with a reason), the coupon, or the points available."""
+
+    source = serializers.CharField()
+    code = serializers.CharField()
+    label = serializers.CharField()
+    status = serializers.CharField()
+    amount = money(allow_null=True)
+    reason = serializers.CharField(required=False, allow_blank=True)
+    message = serializers.CharField(required=False, allow_blank=True)
+    exclusive = serializers.BooleanField(required=False)
+    balance = serializers.IntegerField(required=False, help_text=_("Points: the balance."))
+    max_points = serializers.IntegerField(
+        required=False, help_text=_("Points: the most usable on this cart.")
+    )
+    max_amount = money(required=False, help_text=_("Points: what max_points is worth."))
+    points_per_unit = serializers.IntegerField(required=False)
+
+
+class FreeShippingSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    code = serializers.CharField()
+    label = serializers.CharField()
+    threshold = money()
+
+
 class HintSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
@@ -113,6 +171,11 @@ class CartSerializer(serializers.Serializer):
     currency = serializers.CharField()
     hints = HintSerializer(many=True)
     can_checkout = serializers.BooleanField()
+    coupon_code = serializers.CharField(allow_blank=True)
+    points = serializers.IntegerField()
+    rejections = RejectionSerializer(many=True)
+    explanation = ExplanationSerializer(many=True)
+    free_shipping = FreeShippingSerializer(allow_null=True)
 
     @staticmethod
     def represent(view: CartView, request=None) -> dict:
@@ -163,5 +226,16 @@ class CartSerializer(serializers.Serializer):
                 "currency": priced.currency,
                 "hints": priced.hints,
                 "can_checkout": view.can_checkout,
+                "coupon_code": priced.options.get("coupon") or "",
+                "points": int(priced.options.get("points") or 0),
+                "rejections": [
+                    {"option": r.option, "code": r.code, "message": r.message}
+                    for r in priced.rejections
+                ],
+                "explanation": [
+                    {"amount": None, "reason": "", "message": "", **row}
+                    for row in priced.explanation
+                ],
+                "free_shipping": priced.free_shipping,
             }
         ).data

@@ -6,6 +6,8 @@ page of orders costs the same few queries whatever its size.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,6 +16,7 @@ from orders import lifecycle, selectors
 from orders.models import Order, OrderItem, Refund, RefundLine
 
 S = Order.Status
+ZERO = Decimal("0.00")
 
 
 def money(**kwargs) -> serializers.DecimalField:
@@ -114,6 +117,60 @@ class RefundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class OrderDiscountSerializer(serializers.Serializer):
+    source = serializers.CharField(
+        help_text=_(
+            '"promotion", "coupon", "points", or "shipping" (a free-shipping promotion; '
+            "amount is the fee it waived, not part of discount_total)."
+        )
+    )
+    code = serializers.CharField(help_text=_("The promotion code, the coupon code or points."))
+    label = serializers.CharField(help_text=_("The promotion's name, the coupon, the points."))
+    amount = money()
+    points = serializers.IntegerField(help_text=_("Points spent (source points), else 0."))
+    status = serializers.CharField(help_text=_('"active", or "returned" by a cancellation.'))
+
+
+class OrderPointsSerializer(serializers.Serializer):
+    spent = serializers.IntegerField()
+    spent_value = money(help_text=_("What the spent points took off the order."))
+    earned = serializers.IntegerField(help_text=_("Earned when the order was completed."))
+    reversed = serializers.IntegerField(help_text=_("Earned points taken back by refunds."))
+    returned = serializers.IntegerField(help_text=_("Spent points given back (cancel, refund)."))
+
+
+class OrderSavingsSerializer(serializers.Serializer):
+    discounts = OrderDiscountSerializer(many=True)
+    points = OrderPointsSerializer()
+
+
+def order_savings_data(order: Order) -> dict:
+    """What ``selectors.order_savings_attach`` put on the order, as plain data."""
+    savings = getattr(order, "savings", None)
+    rows = list(getattr(savings, "discounts", ()))
+    value = sum((r.amount for r in rows if r.source == "points" and r.status == "active"), ZERO)
+    return {
+        "discounts": [
+            {
+                "source": r.source,
+                "code": r.code,
+                "label": r.label,
+                "amount": r.amount,
+                "points": r.points,
+                "status": r.status,
+            }
+            for r in rows
+        ],
+        "points": {
+            "spent": getattr(savings, "points_spent", 0),
+            "spent_value": value,
+            "earned": getattr(savings, "points_earned", 0),
+            "reversed": getattr(savings, "points_reversed", 0),
+            "returned": getattr(savings, "points_returned", 0),
+        },
+    }
+
+
 ORDER_FIELDS = [
     "id",
     "number",
@@ -146,14 +203,21 @@ class OrderListSerializer(serializers.ModelSerializer):
     refunded_total = money()
     item_count = serializers.SerializerMethodField(help_text=_("Units across all lines."))
     items = OrderItemSerializer(many=True, read_only=True)
+    savings = serializers.SerializerMethodField(
+        help_text=_("Discounts by source (promotions, coupon, points, free shipping) and points.")
+    )
 
     class Meta:
         model = Order
-        fields = [*ORDER_FIELDS, "items"]
+        fields = [*ORDER_FIELDS, "items", "savings"]
         read_only_fields = fields
 
     def get_item_count(self, order: Order) -> int:
         return sum(item.quantity for item in order.items.all())
+
+    @extend_schema_field(OrderSavingsSerializer)
+    def get_savings(self, order: Order) -> dict:
+        return OrderSavingsSerializer(order_savings_data(order)).data
 
 
 class ShippingAddressSerializer(serializers.Serializer):
@@ -191,6 +255,7 @@ class OrderDetailSerializer(OrderListSerializer):
             "timeline",
             "refunds",
             "actions",
+            "savings",
         ]
         read_only_fields = fields
 

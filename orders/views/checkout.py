@@ -4,7 +4,10 @@
     GET POST /orders/<number>/pay/      orders:order_pay  summary, pay (or simulate a decline)
 
 The checkout page carries a hidden idempotency key made when it renders, so a
-double submit places one order. Another member's order number is a 404.
+double submit places one order. The coupon code and points come prefilled from
+the cart (session) and can be changed here ("Apply" re-prices without placing
+the order); a code or amount the pricing refuses shows its reason on the field.
+Another member's order number is a 404.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from orders.exceptions import (
 )
 from orders.models import Order
 from orders.paying import order_pay
+from orders.views.cart import COUPON_MAX_LENGTH, offers_from_session, offers_store
 from orders.views.orders import NUMBER
 
 NEW_ADDRESS = "new"
@@ -59,6 +63,28 @@ class CheckoutForm(forms.Form):
     idempotency_key = forms.CharField(
         max_length=checkouts.IDEMPOTENCY_KEY_MAX, required=False, widget=forms.HiddenInput
     )
+    coupon = forms.CharField(
+        label=gettext_lazy("Coupon code"), max_length=COUPON_MAX_LENGTH, required=False
+    )
+    points = forms.IntegerField(
+        label=gettext_lazy("Points to use"),
+        min_value=0,
+        max_value=10**9,
+        required=False,
+        error_messages={
+            "invalid": gettext_lazy("Enter the points to use as a whole number."),
+            "min_value": gettext_lazy("Enter the points to use as a whole number."),
+            "max_value": gettext_lazy("That is more points than can be used on this order."),
+        },
+    )
+
+    def options(self) -> dict:
+        """The pricing options of a valid form (coupon code, points)."""
+        data = self.cleaned_data
+        return {
+            "coupon": (data.get("coupon") or "").strip().upper(),
+            "points": data.get("points") or 0,
+        }
 
     def clean_address(self) -> str:
         value = self.cleaned_data["address"].strip()
@@ -83,6 +109,17 @@ def _add_validation_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+OPTION_FIELDS = {"coupon": "coupon", "points": "points"}
+
+
+def _option_field(code: str) -> str | None:
+    """The form field an error code belongs to (coupon_*, points_*), else None."""
+    for prefix, field in OPTION_FIELDS.items():
+        if code.startswith(f"{prefix}_"):
+            return field
+    return None
 
 
 def _render_checkout(request, view, form, address_form, *, status: int = 200) -> HttpResponse:
@@ -113,10 +150,33 @@ def _cart_not_ready(request, view) -> HttpResponse | None:
     return None
 
 
+def _checkout_reprice(request, owner, form: CheckoutForm) -> HttpResponse:
+    """ "Apply" on the checkout page: re-price with the coupon and points typed there and
+    show the page again (only their errors; nothing is placed)."""
+    form.is_valid()
+    option_errors = form.has_error("coupon") or form.has_error("points")
+    options = offers_from_session(request) if option_errors else form.options()
+    view = carts.cart_view(owner=owner, options=options)
+    for rejection in view.priced.rejections:
+        form.add_error(OPTION_FIELDS.get(rejection.option), rejection.message)
+    if not option_errors and not view.priced.rejections:
+        offers_store(request, options)
+    for name in list(form.errors):
+        if name not in OPTION_FIELDS:
+            del form.errors[name]
+    address_form = _checkout_address_form()
+    address_form.initial = {
+        name: request.POST.get(f"{ADDRESS_PREFIX}-{name}", "") for name in address_form.fields
+    }
+    return _render_checkout(request, view, form, address_form)
+
+
 @login_required
 def checkout(request: HttpRequest) -> HttpResponse:
-    view = carts.cart_view(owner=carts.CartOwner(user=request.user))
+    owner = carts.CartOwner(user=request.user)
     if request.method != "POST":
+        options = offers_from_session(request)
+        view = carts.cart_view(owner=owner, options=options)
         not_ready = _cart_not_ready(request, view)
         if not_ready:
             return not_ready
@@ -125,6 +185,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
             initial={
                 "address": str(default.pk) if default else NEW_ADDRESS,
                 "idempotency_key": secrets.token_urlsafe(24),
+                "coupon": options.get("coupon", ""),
+                "points": options.get("points") or None,
             }
         )
         return _render_checkout(request, view, form, _checkout_address_form())
@@ -132,8 +194,14 @@ def checkout(request: HttpRequest) -> HttpResponse:
     form = CheckoutForm(request.POST)
     choosing_new = request.POST.get("address", "").strip() == NEW_ADDRESS
     address_form = _checkout_address_form(request.POST if choosing_new else None)
-    if not form.is_valid() or (choosing_new and not address_form.is_valid()):
+    if request.POST.get("action") == "apply":
+        return _checkout_reprice(request, owner, form)
+    form_ok = form.is_valid()
+    options = form.options() if form_ok else offers_from_session(request)
+    view = carts.cart_view(owner=owner, options=options)
+    if not form_ok or (choosing_new and not address_form.is_valid()):
         return _render_checkout(request, view, form, address_form, status=400)
+    offers_store(request, options)
     data = form.cleaned_data
     try:
         order = checkouts.order_place(
@@ -144,6 +212,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             note=data["note"],
             idempotency_key=data["idempotency_key"] or None,
             source=Order.Source.WEB,
+            options=options,
         )
     except AddressNotFound:
         form.add_error("address", _("Choose one of your addresses."))
@@ -155,8 +224,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("orders:cart")
     except DomainError as exc:
-        form.add_error(None, str(exc.message))
+        form.add_error(_option_field(exc.code), str(exc.message))
         return _render_checkout(request, view, form, address_form, status=400)
+    offers_store(request, {})
     if not order.replayed:
         messages.success(
             request, _("Your order %(number)s has been placed.") % {"number": order.number}

@@ -199,3 +199,111 @@ def test_visitor_fills_a_cart_logs_in_checks_out_pays_and_sees_the_timeline(
     # and the order is listed under "My orders"
     page.goto(live_server.url + "/orders/")
     expect(page.get_by_text(order.number)).to_be_visible()
+
+
+@pytest.fixture
+def loyal_shopper(shop):
+    """A member with 1,000 points and a single-use coupon code (data made before the browser)."""
+    from tests.factories import CouponCampaignFactory, CouponFactory, MemberFactory, points_grant
+
+    member = MemberFactory(email="loyal@example.com", password=PASSWORD)
+    points_grant(member, 1000, reason="Welcome bonus")
+    CouponFactory(code="E2E10", campaign=CouponCampaignFactory(name="Ten off", value="10.00"))
+    return member
+
+
+def test_member_checks_out_with_a_coupon_and_points_and_sees_the_discount(
+    live_server, shop, loyal_shopper, page
+):
+    from orders.models import Order
+
+    product = shop["product"]
+
+    # given a member logged in with two kettles (2 × 129.00) in the cart
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill(loyal_shopper.email)
+    page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + product.get_absolute_url())
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("link", name="Cart").click()
+
+    # when they enter a coupon code and 500 points on the cart page and apply them
+    page.get_by_label("Coupon code").fill("e2e10")
+    page.get_by_label("Points to use").fill("500")
+    page.get_by_role("button", name="Apply").click()
+
+    # then the cart shows both discounts and the lower total
+    summary = page.locator(".cart-summary")
+    expect(summary.locator("dt.discount[data-source='coupon']")).to_contain_text("E2E10")
+    expect(summary.locator("dd.discount[data-source='coupon']")).to_contain_text(
+        format_money(Decimal("10.00"))
+    )
+    expect(summary.locator("dd.discount[data-source='points']")).to_contain_text(
+        format_money(Decimal("5.00"))
+    )
+    expect(summary.locator(".grand.price")).to_have_text(format_money(Decimal("243.00")))
+
+    # when they check out (coupon and points carried over) to a new address and pay
+    page.get_by_role("link", name="Check out").click()
+    expect(page.get_by_label("Coupon code")).to_have_value("E2E10")
+    page.get_by_label("Recipient").fill("Lin Mei")
+    page.get_by_label("Phone").fill("+86 13800001234")
+    page.get_by_label("City").fill("Hangzhou")
+    page.get_by_label("Street address").fill("8 Wensan Road")
+    page.get_by_label("Postal code").fill("310000")
+    page.get_by_role("button", name="Place order").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pay order")
+    expect(page.get_by_text(format_money(Decimal("243.00"))).first).to_be_visible()
+    page.get_by_role("button", name="Pay now").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Order ")
+
+    # then the order carries the discount and the points page shows the spend
+    try:
+        order = Order.objects.get(user=loyal_shopper)
+    finally:
+        connection.close()
+    assert (order.discount_total, order.total) == (Decimal("15.00"), Decimal("243.00"))
+    page.goto(live_server.url + "/account/points/")
+    expect(page.locator(".points-number")).to_have_text("500")
+    expect(page.get_by_text(f"Used on order {order.number}")).to_be_visible()
+
+
+@pytest.fixture
+def loyal_data(loyal_shopper, shop):
+    """Promotions, a wallet coupon and an exchange item for the phone-width check."""
+    from orders.cart import CartOwner, cart_add_item
+    from tests.factories import CouponFactory, ExchangeItemFactory, PromotionFactory
+
+    PromotionFactory(code="m300", name="Every 300 off 30 (每满300减30)", tiers=[["300", "30"]])
+    CouponFactory(owner=loyal_shopper, code="WALLETCOUPON2024")
+    ExchangeItemFactory(name="A rather long exchange item name for a small screen")
+    cart_add_item(owner=CartOwner(user=loyal_shopper), product_id=shop["product"].pk, quantity=2)
+    return loyal_shopper
+
+
+def test_loyalty_pages_fit_a_phone_screen(live_server, loyal_data, browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(live_server.url + "/accounts/login/")
+        page.get_by_label("Email").fill(loyal_data.email)
+        page.get_by_label(PASSWORD_LABEL).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state("networkidle")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for name, path in [
+            ("cart", "/cart/"),
+            ("checkout", "/checkout/"),
+            ("points", "/account/points/"),
+            ("coupons", "/account/coupons/"),
+            ("exchange", "/account/points/exchange/"),
+        ]:
+            page.goto(live_server.url + path)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-375.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    finally:
+        context.close()

@@ -251,8 +251,13 @@ def test_configured_adjusters_run_without_touching_callers():
     assert priced.total == D("180.00")
 
 
-def test_no_adjusters_are_configured_by_default():
-    assert adjusters() == ()
+def test_the_default_pipeline_is_promotions_then_coupons_then_points():
+    names = [a.__name__ for a in adjusters()]
+    assert names == ["promotions_adjuster", "coupon_adjuster", "points_adjuster"]
+
+
+@pytest.mark.django_db
+def test_without_promotions_coupons_or_points_nothing_is_discounted():
     assert price_cart(lines=_lines(("10.00", 2))).discount_total == D("0")
 
 

@@ -13,6 +13,7 @@ from browsing.demo.generator import SCALES, DemoConfig
 from browsing.demo.writer import ADMIN_EMAIL, ADMIN_PASSWORD, DEMO_PASSWORD, default_end
 from orders.demo import demo_seed
 from orders.tasks import train_sentiment
+from promotions.demo import demo_promotions_seed
 
 
 def _positive(value: str) -> int:
@@ -67,6 +68,7 @@ class Command(BaseCommand):
             f"{config.products:,} products, {config.months} months ending {config.end}"
         )
         result = demo_seed(config=config, log=lambda msg: self.stdout.write(f"  {msg}"))
+        demo_promotions_seed(log=lambda msg: self.stdout.write(f"  {msg}"))
         if result.nothing_created:
             self.stdout.write(
                 self.style.SUCCESS(
