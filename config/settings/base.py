@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "catalog",
     "browsing",
     "orders",
+    "membership",
 ]
 
 MIDDLEWARE = [
