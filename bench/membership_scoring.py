@@ -68,7 +68,15 @@ def generate(customers: int, total_weeks: float, seed: int = 7):
             order_no += 1
             quantity = 1 + rng.poisson(1.2)
             amount = rng.gamma(gg_p, 1 / nu[i])
-            rows.append((i, order_no, when, quantity, round(float(amount) * (0.6 + 0.4 * quantity / 2.2), 2)))
+            rows.append(
+                (
+                    i,
+                    order_no,
+                    when,
+                    quantity,
+                    round(float(amount) * (0.6 + 0.4 * quantity / 2.2), 2),
+                )
+            )
         dies = rng.random(len(idx)) < p[idx]
         gap = np.where(
             regular[idx],
@@ -88,7 +96,13 @@ def write_csv(rows, path: Path) -> None:
         for customer, order_id, week, quantity, amount in rows:
             at = START + timedelta(days=float(week) * 7)
             writer.writerow(
-                [f"C{customer:05d}", f"O{order_id}", at.strftime("%Y-%m-%d"), quantity, f"{amount:.2f}"]
+                [
+                    f"C{customer:05d}",
+                    f"O{order_id}",
+                    at.strftime("%Y-%m-%d"),
+                    quantity,
+                    f"{amount:.2f}",
+                ]
             )
 
 
@@ -110,7 +124,10 @@ def report(name, customers, p, o, s, t_orders, t_spend):
     y_s = np.array([t_spend.get(c, 0.0) for c in customers], float)
     from membership.prediction import auc, mae
 
-    print(f"  {name:<22} AUC {auc(y_any, p):.4f}   MAE orders {mae(y_o, o):.4f}   MAE spend {mae(y_s, s):.3f}")
+    print(
+        f"  {name:<22} AUC {auc(y_any, p):.4f}   MAE orders {mae(y_o, o):.4f}"
+        f"   MAE spend {mae(y_s, s):.3f}"
+    )
 
 
 def main() -> None:
@@ -142,8 +159,15 @@ def main() -> None:
         started = time.perf_counter()
         rows = generate(args.customers, args.calib_weeks + args.horizon_weeks, args.seed)
         as_of = (START + timedelta(days=args.calib_weeks * 7 - 1)).date()
-        as_of_day = (datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).days
-        calib = sum(1 for r in rows if np.floor(r[2] * 7) + (START - datetime(1970, 1, 1, tzinfo=UTC)).days <= as_of_day)
+        as_of_day = (
+            datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
+            - datetime(1970, 1, 1, tzinfo=UTC)
+        ).days
+        calib = sum(
+            1
+            for r in rows
+            if np.floor(r[2] * 7) + (START - datetime(1970, 1, 1, tzinfo=UTC)).days <= as_of_day
+        )
         print(
             f"synthetic: {args.customers:,} customers, {len(rows):,} orders "
             f"({calib:,} up to {as_of}), calibration {args.calib_weeks:g} weeks, "

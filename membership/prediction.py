@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import gammaln, hyp2f1
 
 WEEK = 7.0
 FEATURES = [
@@ -72,7 +72,24 @@ FEATURES = [
     "gg_mean",
     "rate",
     "alive_ratio",
+    "recency_over_gap",
 ]
+# The classifier sees only figures that do not grow with the member's age (the
+# scoring date lies beyond every training cutoff, and trees do not extrapolate).
+CLASSIFIER_FEATURES = [
+    "x",
+    "rate",
+    "alive_ratio",
+    "recency_over_gap",
+    "bg_alive",
+    "bg_logit",
+    "bg_exp",
+    "mean_spend",
+    "first_spend",
+    "last_spend",
+    "max_spend",
+]
+ALL_FEATURES = FEATURES + [c for c in CLASSIFIER_FEATURES if c not in FEATURES]
 RFM_FEATURES = ["recency", "n_orders", "mean_spend", "T"]
 
 
@@ -112,9 +129,7 @@ class BGNBD:
             grouped["w"].to_numpy(float),
         )
         start = np.log([self.r, self.alpha, self.a, self.b])
-        result = minimize(
-            self._ll, start, args=args, method="L-BFGS-B", bounds=[(-6, 6)] * 4
-        )
+        result = minimize(self._ll, start, args=args, method="L-BFGS-B", bounds=[(-6, 6)] * 4)
         self.r, self.alpha, self.a, self.b = (float(v) for v in np.exp(result.x))
         return self
 
@@ -192,12 +207,20 @@ class GammaGamma:
         """``x`` transactions of mean value ``m`` (both > 0)."""
         keep = (x > 0) & (m > 0)
         if keep.sum() < 10:
-            self.p, self.q, self.v = 1.0, 3.0, float(max(np.mean(m[m > 0]) if (m > 0).any() else 1, 1))
+            self.p, self.q, self.v = (
+                1.0,
+                3.0,
+                float(max(np.mean(m[m > 0]) if (m > 0).any() else 1, 1)),
+            )
             return self
         x, m = x[keep].astype(float), m[keep].astype(float)
         start = np.log([2.0, 3.0, max(float(np.mean(m)), 1.0)])
         result = minimize(
-            self._ll, start, args=(x, m), method="L-BFGS-B", bounds=[(-5, 8), (np.log(1.05), 8), (-5, 15)]
+            self._ll,
+            start,
+            args=(x, m),
+            method="L-BFGS-B",
+            bounds=[(-5, 8), (np.log(1.05), 8), (-5, 15)],
         )
         self.p, self.q, self.v = (float(v) for v in np.exp(result.x))
         return self
@@ -307,6 +330,10 @@ def add_model_features(f: pd.DataFrame, bg: BGNBD, gg: GammaGamma, horizon_weeks
     f["gg_mean"] = gg.expected_value(x, f["repeat_mean"].to_numpy())
     f["rate"] = x / np.maximum(T, 1 / WEEK)
     f["alive_ratio"] = np.where(T > 0, t_x / np.maximum(T, 1e-9), 0)
+    f["recency_over_gap"] = f["recency"] / np.maximum(f["mean_gap"], 1 / WEEK)
+    f["bg_logit"] = np.log(
+        np.clip(f["bg_p_any"], 1e-6, 1 - 1e-6) / np.clip(1 - f["bg_p_any"], 1e-6, 1)
+    )
     return f
 
 
@@ -348,17 +375,17 @@ def mae(y, pred) -> float:
 def _hgb(loss: str, classifier: bool = False, seed: int = 0):
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    common = dict(
-        max_iter=150,
-        learning_rate=0.08,
-        max_leaf_nodes=15,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        early_stopping=True,
-        validation_fraction=0.15,
-        n_iter_no_change=15,
-        random_state=seed,
-    )
+    common = {
+        "max_iter": 150,
+        "learning_rate": 0.08,
+        "max_leaf_nodes": 15,
+        "min_samples_leaf": 40,
+        "l2_regularization": 1.0,
+        "early_stopping": True,
+        "validation_fraction": 0.15,
+        "n_iter_no_change": 15,
+        "random_state": seed,
+    }
     if classifier:
         return HistGradientBoostingClassifier(**common)
     return HistGradientBoostingRegressor(loss=loss, **common)
@@ -373,7 +400,7 @@ def _stack(orders: Orders, cutoffs: list[float], window: float):
         add_model_features(f, bg, gg, window / WEEK)
         lab = labels(orders, cutoff, cutoff + window)
         keep = f["present"].to_numpy()
-        xs.append(f.loc[keep, FEATURES])
+        xs.append(f.loc[keep, ALL_FEATURES])
         ys.append(lab.loc[keep])
     return pd.concat(xs, ignore_index=True), pd.concat(ys, ignore_index=True)
 
@@ -450,13 +477,14 @@ def predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0)
     bg1, gg1 = fit_models(f1)
     add_model_features(f1, bg1, gg1, W / WEEK)
     keep1 = f1["present"].to_numpy()
-    val_x = f1.loc[keep1, FEATURES]
+    val_x = f1.loc[keep1, ALL_FEATURES]
     val_y = labels(orders, c1, as_of).loc[keep1]
     cands = _bg_candidates(f1.loc[keep1], bg1, gg1, W / WEEK, seed)
     scores: dict[str, dict[str, float]] = {"p_return": {}, "orders": {}, "spend": {}}
     scores["p_return"]["bgnbd"] = auc(val_y["any"], cands["p_any"])
-    clf = _hgb("log_loss", classifier=True, seed=seed).fit(train_x, train_y["any"])
-    p_hgb = clf.predict_proba(val_x)[:, 1]
+    clf = _hgb("log_loss", classifier=True, seed=seed)
+    clf.fit(train_x[CLASSIFIER_FEATURES], train_y["any"])
+    p_hgb = clf.predict_proba(val_x[CLASSIFIER_FEATURES])[:, 1]
     scores["p_return"]["hgb"] = auc(val_y["any"], p_hgb)
     rank_bg = pd.Series(cands["p_any"]).rank(pct=True).to_numpy()
     rank_hgb = pd.Series(p_hgb).rank(pct=True).to_numpy()
@@ -466,11 +494,15 @@ def predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0)
         for name, pred in cands[target].items():
             scores[target][name] = mae(val_y[label], pred)
         for loss in REGRESSION_LOSSES:
-            model = _hgb(loss, seed=seed).fit(train_x, train_y[label])
-            scores[target][f"hgb_{loss}"] = mae(val_y[label], np.clip(model.predict(val_x), 0, None))
+            model = _hgb(loss, seed=seed).fit(train_x[FEATURES], train_y[label])
+            pred = np.clip(model.predict(val_x[FEATURES]), 0, None)
+            scores[target][f"hgb_{loss}"] = mae(val_y[label], pred)
     result.validation = scores
     pick_p = max(scores["p_return"], key=scores["p_return"].get)
-    if pick_p != "blend_1e-06" and scores["p_return"][pick_p] < scores["p_return"]["bgnbd"] + BLEND_MARGIN:
+    if (
+        pick_p != "blend_1e-06"
+        and scores["p_return"][pick_p] < scores["p_return"]["bgnbd"] + BLEND_MARGIN
+    ):
         pick_p = "blend_1e-06"  # BG/NBD's order, its ties broken by the classifier
     pick_o = min(scores["orders"], key=scores["orders"].get)
     pick_s = min(scores["spend"], key=scores["spend"].get)
@@ -482,15 +514,16 @@ def predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0)
         fit_x, fit_y = _stack(orders, [c2, c1], W)
         now_w = now.copy()
         add_model_features(now_w, bg, gg, W / WEEK)  # the features as trained (window W)
-        x_now = now_w.loc[present, FEATURES]
+        x_now = now_w.loc[present, ALL_FEATURES]
         x, t_x, T = (now.loc[present, c].to_numpy(float) for c in ("x", "t_x", "T"))
         exp_h = bg.expected(H / WEEK, x, t_x, T)
         exp_w = bg.expected(W / WEEK, x, t_x, T)
         ratio = np.where(exp_w > 1e-9, exp_h / np.maximum(exp_w, 1e-9), H / max(W, 1e-9))
         if pick_p != "bgnbd":
-            clf = _hgb("log_loss", classifier=True, seed=seed).fit(fit_x, fit_y["any"])
+            clf = _hgb("log_loss", classifier=True, seed=seed)
+            clf.fit(fit_x[CLASSIFIER_FEATURES], fit_y["any"])
             p = np.zeros(len(now))
-            p_w = clf.predict_proba(x_now)[:, 1]
+            p_w = clf.predict_proba(x_now[CLASSIFIER_FEATURES])[:, 1]
             if pick_p == "hgb":
                 # Same ranking as the window-W classifier, put on the horizon's scale:
                 # P(any in H) = 1 - (1 - P(any in W)) ** (H/W) for a steady buyer.
@@ -509,9 +542,11 @@ def predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0)
             pick = result.chosen[target]
             if not pick.startswith("hgb"):
                 continue
-            model = _hgb(pick[4:], seed=seed).fit(fit_x, fit_y[label])
+            model = _hgb(pick[4:], seed=seed).fit(fit_x[FEATURES], fit_y[label])
             out = np.zeros(len(now))
-            out[present] = np.clip(model.predict(x_now), 0, None) * (ratio if H > W else 1)
+            out[present] = np.clip(model.predict(x_now[FEATURES]), 0, None) * (
+                ratio if H > W else 1
+            )
             if target == "orders":
                 result.expected_orders = out
             else:

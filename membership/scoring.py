@@ -52,7 +52,9 @@ def load_orders(as_of: date | None) -> tuple[prediction.Orders, list[str]]:
     if as_of is not None:
         rows = rows.filter(placed_at__lt=day_end(as_of))
     data = list(
-        rows.order_by().values_list("user_id", "user__external_id", "placed_at", "total", "refunded_total")
+        rows.order_by().values_list(
+            "user_id", "user__external_id", "placed_at", "total", "refunded_total"
+        )
     )
     keys: dict[int, int] = {}
     names: list[str] = []
@@ -166,7 +168,9 @@ def scores_save(*, scored: list[ScoredMember], as_of: date, horizon_days: int) -
     """Replace the stored ``MemberScore`` rows by these (one transaction)."""
     tiers = list(Tier.objects.filter(is_active=True).order_by("rank"))
     ranks = {t.code: t.rank for t in tiers}
-    next_tier = {t.code: (tiers[i + 1] if i + 1 < len(tiers) else None) for i, t in enumerate(tiers)}
+    next_tier = {
+        t.code: (tiers[i + 1] if i + 1 < len(tiers) else None) for i, t in enumerate(tiers)
+    }
     now = timezone.now()
     rows = [
         MemberScore(

@@ -108,7 +108,7 @@ CLUSTER_FEATURES = {
     "favorites": (_("saves many favourites"), _("saves few favourites"), True),
     "cart_adds_90d": (_("adds to cart often"), _("rarely adds to cart"), True),
     "discount_share": (_("buys on discount"), _("pays full price"), False),
-    "categories": (_("buys across many categories"), _("sticks to few categories"), True),
+    "categories_bought": (_("buys across many categories"), _("sticks to few categories"), True),
 }
 K_RANGE = range(2, 9)
 SAMPLE = 3000
@@ -165,11 +165,17 @@ def describe(centre: np.ndarray, threshold: float = 0.5) -> tuple[str, list[dict
 def segments_rebuild(*, seed: int = 0) -> SegmentRun:
     """Recompute RFM segments and clusters from the stored profiles; keep the history."""
     profiles = list(
-        MemberProfile.objects.order_by("user_id").values_list("user_id", "data", "rfm_segment", "cluster")
+        MemberProfile.objects.order_by("user_id").values_list(
+            "user_id", "data", "rfm_segment", "cluster"
+        )
     )
     now = timezone.now()
     with_orders = [(uid, d) for uid, d, _r, _c in profiles if (d or {}).get("orders")]
-    active = [(uid, d) for uid, d, _r, _c in profiles if (d or {}).get("orders") or (d or {}).get("events")]
+    active = [
+        (uid, d)
+        for uid, d, _r, _c in profiles
+        if (d or {}).get("orders") or (d or {}).get("events")
+    ]
     before_rfm = {uid: r for uid, _d, r, _c in profiles}
     before_cluster = {uid: c for uid, _d, _r, c in profiles}
     rfm: dict[int, str] = {}
@@ -198,22 +204,34 @@ def segments_rebuild(*, seed: int = 0) -> SegmentRun:
         for code, (name, text) in RFM_SEGMENTS.items():
             segments[code], _c = Segment.objects.update_or_create(
                 code=code,
-                defaults={"kind": Segment.Kind.RFM, "name": str(name), "description": str(text),
-                          "is_active": True, "updated_at": now},
-            )  # fmt: skip
+                defaults={
+                    "kind": Segment.Kind.RFM,
+                    "name": str(name),
+                    "description": str(text),
+                    "is_active": True,
+                    "updated_at": now,
+                },
+            )
         Segment.objects.filter(kind=Segment.Kind.CLUSTER).exclude(code__in=descriptions).update(
             is_active=False, size=0
         )
         for code, (text, detail) in descriptions.items():
             segments[code], _c = Segment.objects.update_or_create(
                 code=code,
-                defaults={"kind": Segment.Kind.CLUSTER, "name": text[:100].capitalize(),
-                          "description": text, "profile": {"distinguishing": detail},
-                          "is_active": True, "updated_at": now},
-            )  # fmt: skip
+                defaults={
+                    "kind": Segment.Kind.CLUSTER,
+                    "name": text[:100].capitalize(),
+                    "description": text,
+                    "profile": {"distinguishing": detail},
+                    "is_active": True,
+                    "updated_at": now,
+                },
+            )
         old = {
             (sid, uid): since
-            for sid, uid, since in SegmentMembership.objects.values_list("segment_id", "user_id", "since")
+            for sid, uid, since in SegmentMembership.objects.values_list(
+                "segment_id", "user_id", "since"
+            )
         }
         SegmentMembership.objects.all().delete()
         rows = []
@@ -240,15 +258,21 @@ def segments_rebuild(*, seed: int = 0) -> SegmentRun:
                 p.cluster = cluster.get(p.user_id, "")
             MemberProfile.objects.bulk_update(objs, ["rfm_segment", "cluster"])
         movements = {
-            "rfm": dict(Counter(
-                f"{before_rfm.get(uid) or '-'}>{code}" for uid, code in rfm.items()
-                if before_rfm.get(uid) and before_rfm.get(uid) != code
-            )),
-            "cluster": dict(Counter(
-                f"{before_cluster.get(uid) or '-'}>{code}" for uid, code in cluster.items()
-                if before_cluster.get(uid) and before_cluster.get(uid) != code
-            )),
-        }  # fmt: skip
+            "rfm": dict(
+                Counter(
+                    f"{before_rfm.get(uid) or '-'}>{code}"
+                    for uid, code in rfm.items()
+                    if before_rfm.get(uid) and before_rfm.get(uid) != code
+                )
+            ),
+            "cluster": dict(
+                Counter(
+                    f"{before_cluster.get(uid) or '-'}>{code}"
+                    for uid, code in cluster.items()
+                    if before_cluster.get(uid) and before_cluster.get(uid) != code
+                )
+            ),
+        }
         return SegmentRun.objects.create(
             created_at=now,
             members=len(active),

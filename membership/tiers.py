@@ -109,9 +109,7 @@ def qualifies(tier: Tier, spend: Decimal, orders: int, points: int | None) -> bo
     return base
 
 
-def tier_for(
-    tiers: Sequence[Tier], spend: Decimal, orders: int, points: int | None
-) -> Tier | None:
+def tier_for(tiers: Sequence[Tier], spend: Decimal, orders: int, points: int | None) -> Tier | None:
     """The highest-ranked of ``tiers`` (rank order) these figures qualify for."""
     best = tiers[0] if tiers else None
     for tier in tiers:
@@ -167,9 +165,12 @@ def _locked_membership(user_id: int, now: datetime) -> tuple[Membership | None, 
     )
     if created:
         TierChange.objects.create(
-            user_id=user_id, from_tier=None, to_tier=entry, reason=TierChange.Reason.JOINED,
+            user_id=user_id,
+            from_tier=None,
+            to_tier=entry,
+            reason=TierChange.Reason.JOINED,
             created_at=now,
-        )  # fmt: skip
+        )
     else:
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
     return membership, created
@@ -266,7 +267,9 @@ def memberships_rebuild(*, now: datetime | None = None, user_ids=None) -> dict[s
         users = users.filter(pk__in=user_ids)
     figures = {
         r["user_id"]: (r["spend"] or ZERO, r["n"])
-        for r in rows.values("user_id").annotate(spend=Sum(F("total") - F("refunded_total")), n=Sum(1))
+        for r in rows.values("user_id").annotate(
+            spend=Sum(F("total") - F("refunded_total")), n=Sum(1)
+        )
     }
     current = dict(Membership.objects.values_list("user_id", "tier__rank"))
     entry = tiers[0]
@@ -279,23 +282,32 @@ def memberships_rebuild(*, now: datetime | None = None, user_ids=None) -> dict[s
         if have is None:
             new_members.append(
                 Membership(
-                    user_id=user_id, tier=target, since=now,
+                    user_id=user_id,
+                    tier=target,
+                    since=now,
                     review_at=now + timedelta(days=review_days()),
-                    qualifying_spend=spend, qualifying_orders=n, evaluated_at=now,
+                    qualifying_spend=spend,
+                    qualifying_orders=n,
+                    evaluated_at=now,
                 )
-            )  # fmt: skip
+            )
             changes.append(
-                TierChange(user_id=user_id, to_tier=entry, reason=TierChange.Reason.JOINED,
-                           created_at=now)
-            )  # fmt: skip
+                TierChange(
+                    user_id=user_id, to_tier=entry, reason=TierChange.Reason.JOINED, created_at=now
+                )
+            )
             if target.pk != entry.pk:
                 changes.append(
                     TierChange(
-                        user_id=user_id, from_tier=entry, to_tier=target,
-                        reason=TierChange.Reason.REBUILD, qualifying_spend=spend,
-                        qualifying_orders=n, created_at=now,
+                        user_id=user_id,
+                        from_tier=entry,
+                        to_tier=target,
+                        reason=TierChange.Reason.REBUILD,
+                        qualifying_spend=spend,
+                        qualifying_orders=n,
+                        created_at=now,
                     )
-                )  # fmt: skip
+                )
         elif target.rank > have:
             upgrades.append(user_id)
     with transaction.atomic():

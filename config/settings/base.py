@@ -125,6 +125,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "orders-expire-unpaid": {"task": "orders.tasks.expire_unpaid_orders", "schedule": 60.0},
     "orders-auto-complete": {"task": "orders.tasks.auto_complete_orders", "schedule": 3600.0},
     "orders-train-sentiment": {"task": "orders.tasks.train_sentiment", "schedule": 86400.0},
+    "membership-review-tiers": {"task": "membership.tasks.review_tiers", "schedule": 3600.0},
+    "membership-rebuild": {"task": "membership.tasks.rebuild_members", "schedule": 86400.0},
 }
 
 # --- auth -------------------------------------------------------------------
@@ -196,6 +198,25 @@ REVIEW_EDIT_DAYS = env.int("REVIEW_EDIT_DAYS", default=30)
 VIEW_COLLAPSE_SECONDS = env.int("VIEW_COLLAPSE_SECONDS", default=600)
 # Most events one POST /api/v1/events/ batch may carry.
 EVENTS_BATCH_MAX = env.int("EVENTS_BATCH_MAX", default=200)
+
+# --- membership ---------------------------------------------------------------
+# Tiers qualify on completed orders over this rolling window (days).
+MEMBERSHIP_QUALIFYING_DAYS = env.int("MEMBERSHIP_QUALIFYING_DAYS", default=365)
+# A tier is reviewed (downgrade possible) this long after it was reached, once the
+# grace days have also passed.
+MEMBERSHIP_REVIEW_DAYS = env.int("MEMBERSHIP_REVIEW_DAYS", default=365)
+MEMBERSHIP_REVIEW_GRACE_DAYS = env.int("MEMBERSHIP_REVIEW_GRACE_DAYS", default=30)
+# Optional points criterion: dotted path of callable(user_id, since) -> int (promotions).
+MEMBERSHIP_POINTS_EARNED_PROVIDER = env("MEMBERSHIP_POINTS_EARNED_PROVIDER", default="")
+# A burst of a member's events within this many seconds costs one profile update.
+MEMBERSHIP_PROFILE_COALESCE_SECONDS = env.int("MEMBERSHIP_PROFILE_COALESCE_SECONDS", default=5)
+MEMBERSHIP_AFFINITY_HALF_LIFE_DAYS = env.int("MEMBERSHIP_AFFINITY_HALF_LIFE_DAYS", default=30)
+# Horizon of the nightly loyalty scores (days).
+MEMBERSHIP_SCORE_HORIZON_DAYS = env.int("MEMBERSHIP_SCORE_HORIZON_DAYS", default=180)
+# Price adjusters (orders.pricing): the tier's member discount and free shipping.
+PRICING_ADJUSTERS = ["membership.pricing.tier_privileges"]
+# Who may not buy what (orders.restrictions): callables (user, product_ids) -> {id: reason}.
+ORDERS_PURCHASE_RESTRICTION_PROVIDERS = ["membership.selectors.purchase_restrictions"]
 
 # --- static / media ---------------------------------------------------------
 STATIC_URL = "/static/"
