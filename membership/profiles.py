@@ -31,6 +31,7 @@ What it holds
 from __future__ import annotations
 
 import zoneinfo
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -101,7 +102,7 @@ class MemberData:
 class Context:
     """Shop-wide figures the computation needs (loaded once per batch)."""
 
-    price_quartiles: tuple[float, float, float]
+    prices: tuple[float, ...]  # active products' prices, sorted
     category_slugs: dict[int, str]
     brand_slugs: dict[int, str]
     category_names: dict[int, str]
@@ -111,17 +112,15 @@ class Context:
 def context_load() -> Context:
     from catalog.models import Brand, Category
 
-    prices = sorted(
-        float(p) for p in Product.objects.filter(is_active=True).values_list("price", flat=True)
+    prices = tuple(
+        sorted(
+            float(p) for p in Product.objects.filter(is_active=True).values_list("price", flat=True)
+        )
     )
-    if prices:
-        q = tuple(prices[min(len(prices) - 1, int(len(prices) * k))] for k in (0.25, 0.5, 0.75))
-    else:
-        q = (0.0, 0.0, 0.0)
     cats = list(Category.objects.values_list("pk", "slug", "name"))
     brands = list(Brand.objects.values_list("pk", "slug", "name"))
     return Context(
-        price_quartiles=q,  # type: ignore[arg-type]
+        prices=prices,
         category_slugs={pk: slug for pk, slug, _n in cats},
         brand_slugs={pk: slug for pk, slug, _n in brands},
         category_names={pk: n for pk, _s, n in cats},
@@ -145,13 +144,14 @@ def _normalise(scores: dict[int, float], declared: list[int], hidden: set[int]) 
     return [{"id": k, "score": round(v, 4)} for k, v in ranked]
 
 
-def _band(price: float | None, quartiles: tuple[float, float, float]) -> str:
-    if price is None:
+def _band(price: float | None, prices: tuple[float, ...]) -> str:
+    """The quarter of the catalogue's prices ``price`` falls in (mid-rank of ties)."""
+    if price is None or not prices:
         return ""
-    for band, edge in zip(BANDS, quartiles, strict=False):
-        if price <= edge:
-            return band
-    return BANDS[-1]
+    below = bisect_left(prices, price)
+    equal = bisect_right(prices, price) - below
+    rank = (below + equal / 2) / len(prices)
+    return BANDS[min(int(rank * 4), 3)]
 
 
 def profile_compute(data: MemberData, *, now: datetime, context: Context) -> dict:
@@ -220,7 +220,7 @@ def profile_compute(data: MemberData, *, now: datetime, context: Context) -> dic
         if bought_prices
         else (median(viewed_prices) if viewed_prices else None)
     )
-    band = _band(reference, context.price_quartiles)
+    band = _band(reference, context.prices)
     discount_share = round(sum(1 for _a, _m, d in orders if d) / n, 3) if n else 0.0
     sensitivity = (
         ""
