@@ -68,9 +68,16 @@ def test_hiding_an_interest_through_the_api(member_api, member):
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"kind": "shoe", "id": 1}, {"kind": "brand"}, {"kind": "brand", "id": "x"},
-     {"kind": "brand", "id": 0}, {"kind": "brand", "id": 2**70}, {"kind": "brand", "id": 1, "hidden": "maybe"}],
-)  # fmt: skip
+    [
+        {},
+        {"kind": "shoe", "id": 1},
+        {"kind": "brand"},
+        {"kind": "brand", "id": "x"},
+        {"kind": "brand", "id": 0},
+        {"kind": "brand", "id": 2**70},
+        {"kind": "brand", "id": 1, "hidden": "maybe"},
+    ],
+)
 def test_bad_interest_input_is_a_400(member_api, member, payload):
     response = member_api.post(INTERESTS, payload, format="json")
 

@@ -127,11 +127,13 @@ def test_a_burst_of_events_costs_one_update(member, shop, django_capture_on_comm
     from django.core.cache import cache
 
     cache.clear()
-    with mock.patch("membership.tasks.refresh_member_profile.apply_async") as enqueue:
-        with django_capture_on_commit_callbacks(execute=True):
-            for _ in range(5):
-                browsing.product_view_record(user=member, product_id=shop["novel"].pk)
-            browsing.favorite_add(user=member, product_id=shop["novel"].pk)
+    with (
+        mock.patch("membership.tasks.refresh_member_profile.apply_async") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        for _ in range(5):
+            browsing.product_view_record(user=member, product_id=shop["novel"].pk)
+        browsing.favorite_add(user=member, product_id=shop["novel"].pk)
 
     assert enqueue.call_count == 1
     assert enqueue.call_args.kwargs["countdown"] == 5
