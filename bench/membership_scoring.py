@@ -214,6 +214,9 @@ def main() -> None:
         )
         orders, index = load_orders(as_of)
         print(f"score_members: {len(scored):,} members in {took:.1f}s (command end to end)")
+        from membership.scoring import members_score
+
+        _print_choice(members_score.last_result)
     else:
         orders, index = _memory_orders(rows, as_of_day)
         started = time.perf_counter()
@@ -222,9 +225,8 @@ def main() -> None:
         keep = pred.present
         customers = [index[i] for i in np.flatnonzero(keep)]
         ours = (pred.p_return[keep], pred.expected_orders[keep], pred.expected_spend[keep])
-        print(f"predict: {keep.sum():,} members in {took:.1f}s; chosen {pred.chosen}")
-        for target, scores in pred.validation.items():
-            print(f"  validation {target}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+        print(f"predict: {keep.sum():,} members in {took:.1f}s")
+        _print_choice(pred)
     cut = orders.day.max() if len(orders.day) else as_of_day
     cut = max(cut, as_of_day + 1)
     position = {c: i for i, c in enumerate(index)}
@@ -234,11 +236,31 @@ def main() -> None:
     started = time.perf_counter()
     p, o, s = prediction.baseline_bgnbd(orders, cut, horizon_days)
     report("BG/NBD + Gamma-Gamma", customers, p[members], o[members], s[members], t_orders, t_spend)
+    # The same BG/NBD ranking members by expected orders or by P(alive) instead.
+    report("  ranked by E[X(H)]", customers, o[members], o[members], s[members], t_orders, t_spend)
+    alive = _p_alive(orders, cut)
+    report(
+        "  ranked by P(alive)", customers, alive[members], o[members], s[members], t_orders, t_spend
+    )
     p, o, s = prediction.baseline_gbm_rfm(orders, cut, horizon_days)
     report("GBM on RFM", customers, p[members], o[members], s[members], t_orders, t_spend)
     zero = np.zeros(len(customers))
     report("all zeros", customers, zero, zero, zero, t_orders, t_spend)
     print(f"baselines: {time.perf_counter() - started:.1f}s")
+
+
+def _p_alive(orders, cut):
+    from membership import prediction
+
+    f = prediction.features_at(orders, cut)
+    bg, _gg = prediction.fit_models(f)
+    return bg.p_alive(*(f[c].to_numpy(float) for c in ("x", "t_x", "T")))
+
+
+def _print_choice(result) -> None:
+    print(f"  window W {result.window_days:.0f} days; chosen {result.chosen}")
+    for target, scores in result.validation.items():
+        print(f"  validation {target}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
 
 
 def _memory_orders(rows, as_of_day):

@@ -152,7 +152,8 @@ class BGNBD:
         t = np.broadcast_to(np.asarray(t, float), np.shape(x))
         z = t / (alpha + T + t)
         hyp = hyp2f1(r + x, b + x, a + b + x - 1, z)
-        first = (a + b + x - 1) / max(a - 1, 1e-3)
+        # a < 1 is fine: (a - 1) and the bracket below are then both negative.
+        first = (a + b + x - 1) / (a - 1 if abs(a - 1) > 1e-6 else 1e-6)
         value = first * (1 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp)
         value = value / self._denominator(x, t_x, T)
         value = np.where(np.isfinite(value), value, 0.0)
@@ -391,6 +392,35 @@ def _hgb(loss: str, classifier: bool = False, seed: int = 0):
     return HistGradientBoostingRegressor(loss=loss, **common)
 
 
+def _lr_matrix(frame: pd.DataFrame) -> np.ndarray:
+    return np.column_stack(
+        [
+            frame["bg_logit"],
+            np.log1p(frame["x"]),
+            np.log1p(frame["recency_over_gap"]),
+            np.log1p(frame["mean_spend"]),
+            np.log1p(frame["last_spend"]),
+            frame["alive_ratio"],
+            np.log1p(frame["rate"]),
+        ]
+    )
+
+
+def _ranker_x(ranker: str, frame: pd.DataFrame):
+    return frame[CLASSIFIER_FEATURES] if ranker == "hgb" else _lr_matrix(frame)
+
+
+def _ranker_fit(ranker: str, frame: pd.DataFrame, y, seed: int):
+    if ranker == "hgb":
+        return _hgb("log_loss", classifier=True, seed=seed).fit(frame[CLASSIFIER_FEATURES], y)
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
+    return model.fit(_lr_matrix(frame), y)
+
+
 def _stack(orders: Orders, cutoffs: list[float], window: float):
     """Training rows (features at each cutoff, labels in the window after it)."""
     xs, ys = [], []
@@ -408,9 +438,14 @@ def _stack(orders: Orders, cutoffs: list[float], window: float):
 REGRESSION_LOSSES = ("absolute_error", "squared_error")
 # Weights of the gradient-boosted classifier's rank in the p_return blend (1e-6: it only
 # breaks BG/NBD's ties, which are many among one-time buyers of the same day).
-# A blend replaces plain BG/NBD only when it gains at least BLEND_MARGIN of AUC.
+# A blend replaces plain BG/NBD only when it gains at least BLEND_MARGIN of AUC
+# (twice that when the horizon is longer than the validation window).
 BLEND_MARGIN = 0.001
-BLEND_WEIGHTS = (1e-6, 0.02, 0.1, 0.2, 0.35, 0.5, 0.7)
+BLEND_WEIGHTS = (1e-6, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0)
+# Rankers blended with BG/NBD for p_return: gradient-boosted trees on age-free features,
+# and a logistic regression on BG/NBD's logit plus a few log figures (extrapolates to
+# older members more gracefully than trees).
+RANKERS = ("hgb", "lr")
 
 
 @dataclass
@@ -482,14 +517,14 @@ def predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0)
     cands = _bg_candidates(f1.loc[keep1], bg1, gg1, W / WEEK, seed)
     scores: dict[str, dict[str, float]] = {"p_return": {}, "orders": {}, "spend": {}}
     scores["p_return"]["bgnbd"] = auc(val_y["any"], cands["p_any"])
-    clf = _hgb("log_loss", classifier=True, seed=seed)
-    clf.fit(train_x[CLASSIFIER_FEATURES], train_y["any"])
-    p_hgb = clf.predict_proba(val_x[CLASSIFIER_FEATURES])[:, 1]
-    scores["p_return"]["hgb"] = auc(val_y["any"], p_hgb)
     rank_bg = pd.Series(cands["p_any"]).rank(pct=True).to_numpy()
-    rank_hgb = pd.Series(p_hgb).rank(pct=True).to_numpy()
-    for w in BLEND_WEIGHTS:
-        scores["p_return"][f"blend_{w:g}"] = auc(val_y["any"], (1 - w) * rank_bg + w * rank_hgb)
+    for ranker in RANKERS:
+        p_val = _ranker_fit(ranker, train_x, train_y["any"], seed).predict_proba(
+            _ranker_x(ranker, val_x)
+        )[:, 1]
+        rank = pd.Series(p_val).rank(pct=True).to_numpy()
+        for w in BLEND_WEIGHTS:
+            scores["p_return"][f"{ranker}_{w:g}"] = auc(val_y["any"], (1 - w) * rank_bg + w * rank)
     for target, label in (("orders", "orders"), ("spend", "spend")):
         for name, pred in cands[target].items():
             scores[target][name] = mae(val_y[label], pred)
@@ -499,11 +534,11 @@ def predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0)
             scores[target][f"hgb_{loss}"] = mae(val_y[label], pred)
     result.validation = scores
     pick_p = max(scores["p_return"], key=scores["p_return"].get)
-    if (
-        pick_p != "blend_1e-06"
-        and scores["p_return"][pick_p] < scores["p_return"]["bgnbd"] + BLEND_MARGIN
-    ):
-        pick_p = "blend_1e-06"  # BG/NBD's order, its ties broken by the classifier
+    # Validation labels cover W; when the horizon is longer the ranker must also
+    # transfer to it, so it has to win by more.
+    margin = BLEND_MARGIN * (2 if H > W else 1)
+    if scores["p_return"][pick_p] < scores["p_return"]["bgnbd"] + margin:
+        pick_p = "hgb_1e-06"  # BG/NBD's order, its ties broken by the classifier
     pick_o = min(scores["orders"], key=scores["orders"].get)
     pick_s = min(scores["spend"], key=scores["spend"].get)
     result.chosen = {"p_return": pick_p, "orders": pick_o, "spend": pick_s}
@@ -520,23 +555,21 @@ def predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0)
         exp_w = bg.expected(W / WEEK, x, t_x, T)
         ratio = np.where(exp_w > 1e-9, exp_h / np.maximum(exp_w, 1e-9), H / max(W, 1e-9))
         if pick_p != "bgnbd":
-            clf = _hgb("log_loss", classifier=True, seed=seed)
-            clf.fit(fit_x[CLASSIFIER_FEATURES], fit_y["any"])
+            ranker, weight = pick_p.split("_")
+            w = float(weight)
+            model = _ranker_fit(ranker, fit_x, fit_y["any"], seed)
+            # The logistic model's BG/NBD logit is the horizon's (its other figures are
+            # corrections learnt on window W); the trees see the window-W features.
+            x_rank = now.loc[present, ALL_FEATURES] if ranker == "lr" else x_now
+            p_w = model.predict_proba(_ranker_x(ranker, x_rank))[:, 1]
+            # The blend ranks members; the values are BG/NBD's probabilities for the horizon
+            # (same distribution, the blend's order), so p_return stays calibrated to H.
+            bg_p = final_bg["p_any"][present]
+            blend = (1 - w) * pd.Series(bg_p).rank(pct=True).to_numpy()
+            blend += w * pd.Series(p_w).rank(pct=True).to_numpy()
+            order = np.argsort(np.argsort(blend, kind="stable"), kind="stable")
             p = np.zeros(len(now))
-            p_w = clf.predict_proba(x_now[CLASSIFIER_FEATURES])[:, 1]
-            if pick_p == "hgb":
-                # Same ranking as the window-W classifier, put on the horizon's scale:
-                # P(any in H) = 1 - (1 - P(any in W)) ** (H/W) for a steady buyer.
-                p[present] = 1 - (1 - p_w) ** (H / max(W, 1e-9)) if H > W else p_w
-            else:
-                # The blend ranks; mapped back onto BG/NBD's probabilities (same
-                # distribution of values, the blend's order).
-                w = float(pick_p.split("_")[1])
-                bg_p = final_bg["p_any"][present]
-                blend = (1 - w) * pd.Series(bg_p).rank(pct=True).to_numpy()
-                blend += w * pd.Series(p_w).rank(pct=True).to_numpy()
-                order = np.argsort(np.argsort(blend, kind="stable"), kind="stable")
-                p[present] = np.sort(bg_p)[order]
+            p[present] = np.sort(bg_p)[order]
             result.p_return = p
         for target, label in (("orders", "orders"), ("spend", "spend")):
             pick = result.chosen[target]
