@@ -201,11 +201,12 @@ class MemberScoreAdmin(admin.ModelAdmin):
         "expected_orders",
         "expected_spend",
         "at_risk",
+        "high_potential",
         "advice",
         "as_of",
         "horizon_days",
     )
-    list_filter = ("at_risk", "as_of")
+    list_filter = ("at_risk", "high_potential", "as_of")
     search_fields = ("user__email", "user__external_id", "advice")
     list_select_related = ("user",)
     readonly_fields = list_display + ("scored_at",)

@@ -290,6 +290,7 @@ class MemberScore(models.Model):
     expected_orders = models.FloatField(_("expected orders"))
     expected_spend = money_field(_("expected spend"))
     at_risk = models.BooleanField(_("churn risk"), default=False, db_index=True)
+    high_potential = models.BooleanField(_("high potential"), default=False, db_index=True)
     advice = models.CharField(_("advice"), max_length=255, blank=True)
     scored_at = models.DateTimeField(default=timezone.now)
 

@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +47,12 @@ def day_end(as_of: date) -> datetime:
 def load_orders(as_of: date | None) -> tuple[prediction.Orders, list[str]]:
     """Orders up to ``as_of`` (None: all) as arrays; members indexed by their customer key
     (external id, or ``user:<id>`` for members created in the shop)."""
+    orders, names, _ids = load_orders_with_ids(as_of)
+    return orders, names
+
+
+def load_orders_with_ids(as_of: date | None) -> tuple[prediction.Orders, list[str], list[int]]:
+    """``load_orders`` plus the user id of each member index."""
     rows = Order.objects.filter(status__in=COUNTED_STATUSES)
     if as_of is not None:
         rows = rows.filter(placed_at__lt=day_end(as_of))
@@ -69,8 +74,7 @@ def load_orders(as_of: date | None) -> tuple[prediction.Orders, list[str]]:
         member[i] = position
         day[i] = (placed_at - EPOCH).total_seconds() / 86400.0
         amount[i] = float(total - refunded)
-    load_orders.user_ids = list(keys)  # type: ignore[attr-defined]
-    return prediction.Orders(member, day, amount, len(names)), names
+    return prediction.Orders(member, day, amount, len(names)), names, list(keys)
 
 
 @dataclass
@@ -90,8 +94,7 @@ def _money(value: float) -> Decimal:
 
 def members_score(*, as_of: date, horizon_days: int, seed: int = 0) -> list[ScoredMember]:
     """Scores of every member with an order up to ``as_of``; uses no later data."""
-    orders, names = load_orders(as_of)
-    user_ids = load_orders.user_ids  # type: ignore[attr-defined]
+    orders, names, user_ids = load_orders_with_ids(as_of)
     if not names:
         return []
     cutoff = (day_end(as_of) - EPOCH).total_seconds() / 86400.0
@@ -154,20 +157,25 @@ def scores_write_csv(scored: Iterable[ScoredMember], handle) -> int:
     return n
 
 
-def advice_for(row: ScoredMember, tier_ranks: dict[str, int], next_tier: dict[str, Tier]) -> str:
+def _high_potential(row: ScoredMember, next_tier: dict[str, Tier | None]) -> bool:
+    """Likely to come back and to spend at least half the next tier's threshold."""
+    nxt = next_tier.get(row.tier)
+    return bool(nxt is not None and row.p_return >= 0.7 and row.expected_spend >= nxt.min_spend / 2)
+
+
+def advice_for(row: ScoredMember, next_tier: dict[str, Tier | None]) -> str:
     """A short staff hint from the prediction (tier advice, churn alert)."""
-    if row.p_return < AT_RISK_P and row.expected_orders < 0.5:
+    if row.p_return < AT_RISK_P:
         return _("At risk: send a win-back offer")
     nxt = next_tier.get(row.tier)
-    if nxt is not None and row.p_return >= 0.7 and row.expected_spend >= nxt.min_spend / 2:
-        return _("High potential: offer %(tier)s trial") % {"tier": nxt.name}
+    if _high_potential(row, next_tier):
+        return _("High potential: offer %(tier)s trial") % {"tier": nxt.display_name}
     return ""
 
 
 def scores_save(*, scored: list[ScoredMember], as_of: date, horizon_days: int) -> int:
     """Replace the stored ``MemberScore`` rows by these (one transaction)."""
     tiers = list(Tier.objects.filter(is_active=True).order_by("rank"))
-    ranks = {t.code: t.rank for t in tiers}
     next_tier = {
         t.code: (tiers[i + 1] if i + 1 < len(tiers) else None) for i, t in enumerate(tiers)
     }
@@ -181,7 +189,8 @@ def scores_save(*, scored: list[ScoredMember], as_of: date, horizon_days: int) -
             expected_orders=s.expected_orders,
             expected_spend=s.expected_spend,
             at_risk=s.p_return < AT_RISK_P,
-            advice=advice_for(s, ranks, next_tier),
+            high_potential=_high_potential(s, next_tier),
+            advice=advice_for(s, next_tier),
             scored_at=now,
         )
         for s in scored
@@ -190,11 +199,3 @@ def scores_save(*, scored: list[ScoredMember], as_of: date, horizon_days: int) -
         MemberScore.objects.all().delete()
         MemberScore.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
-
-
-def members_score_and_save(*, horizon_days: int = 180) -> int:
-    """The nightly task's job: score as of yesterday (a complete day) and store."""
-    as_of = timezone.now().astimezone(UTC).date() - timedelta(days=1)
-    scored = members_score(as_of=as_of, horizon_days=horizon_days)
-    get_user_model()  # noqa: B018 (users exist; rows reference them)
-    return scores_save(scored=scored, as_of=as_of, horizon_days=horizon_days)

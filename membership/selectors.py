@@ -109,6 +109,13 @@ def member_audience(user) -> dict:
     if profile:
         segments = [code for code in profile[:2] if code]
         tags = [t for t in (profile[2] or {}).get("tags", []) if not t.startswith("staff:")]
+    score = (
+        MemberScore.objects.filter(user_id=member_id)
+        .values_list("at_risk", "high_potential")
+        .first()
+    )
+    if score:
+        segments += [code for code, on in zip(SCORE_SEGMENTS, score, strict=True) if on]
     staff = Tag.objects.filter(profiles__user_id=member_id).order_by("slug")
     tags += [f"staff:{slug}" for slug in staff.values_list("slug", flat=True)]
     return {
@@ -125,6 +132,10 @@ def audience_choices() -> dict:
     segments = [
         (s.code, f"{s.name} ({s.get_kind_display()})")
         for s in Segment.objects.filter(is_active=True).order_by("kind", "code")
+    ]
+    segments += [
+        ("churn_risk", _("Churn risk (prediction)")),
+        ("high_potential", _("High potential (prediction)")),
     ]
     tags = [
         (f"{kind}:{value}", f"{kind}: {value}")
@@ -146,8 +157,16 @@ def audience_choices() -> dict:
     return {"tiers": tiers, "segments": segments, "tags": tags}
 
 
+# Segments from the loyalty scores (``MemberScore``), for targeting with offers.
+SCORE_SEGMENTS = {"churn_risk": "at_risk", "high_potential": "high_potential"}
+
+
 def segment_member_ids(segment_code: str) -> Iterable[int]:
-    """User ids of the members of a segment (RFM or cluster code); empty when unknown."""
+    """User ids of the members of a segment (RFM or cluster code, or a score segment:
+    ``churn_risk``, ``high_potential``); empty when unknown."""
+    if segment_code in SCORE_SEGMENTS:
+        flag = SCORE_SEGMENTS[segment_code]
+        return MemberScore.objects.filter(**{flag: True}).values_list("user_id", flat=True)
     return SegmentMembership.objects.filter(
         segment__code=segment_code, segment__is_active=True
     ).values_list("user_id", flat=True)

@@ -57,7 +57,11 @@ def test_audience_choices_list_tiers_segments_and_tags():
     choices = selectors.audience_choices()
 
     assert [code for code, _l in choices["tiers"]] == ["bronze", "silver", "gold", "platinum"]
-    assert [code for code, _l in choices["segments"]] == ["champions"]
+    assert [code for code, _l in choices["segments"]] == [
+        "champions",
+        "churn_risk",
+        "high_potential",
+    ]
     assert ("lifecycle:at_risk", "lifecycle: at_risk") in choices["tags"]
 
 
