@@ -78,3 +78,23 @@ def test_profile_page_query_count_is_fixed(member_client, member, django_assert_
 
     with django_assert_max_num_queries(6):
         assert member_client.get("/membership/profile/").status_code == 200
+
+
+def test_membership_page_query_count_does_not_grow_with_history(
+    member_client, member, now, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    completed_order(member, "1000.00", now - timedelta(days=400))
+    tier_evaluate(user_id=member.pk, now=now - timedelta(days=399))
+    with CaptureQueriesContext(connection) as one:
+        member_client.get("/membership/")
+    for i in range(6):
+        completed_order(member, "3000.00", now - timedelta(days=i + 1))
+        tier_evaluate(user_id=member.pk, now=now - timedelta(days=i))
+
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        html = member_client.get("/membership/").content.decode()
+
+    assert html.count("<time") >= 3
