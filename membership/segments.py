@@ -128,6 +128,13 @@ def clusters_fit(matrix: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, np.n
     """(labels, centres in z-scores, params) with k chosen by silhouette."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # small fits; spinning OpenMP threads cost more
+        return _clusters_fit(matrix, seed=seed, kmeans=KMeans, silhouette=silhouette_score)
+
+
+def _clusters_fit(matrix: np.ndarray, *, seed: int, kmeans, silhouette):
 
     mean = matrix.mean(axis=0)
     std = matrix.std(axis=0)
@@ -140,10 +147,10 @@ def clusters_fit(matrix: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, np.n
     for k in K_RANGE:
         if k >= len(np.unique(sample, axis=0)):
             break
-        model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(sample)
-        scores[k] = float(silhouette_score(sample, model.labels_))
+        model = kmeans(n_clusters=k, n_init=4, random_state=seed).fit(sample)
+        scores[k] = float(silhouette(sample, model.labels_))
     k = max(scores, key=scores.get) if scores else 1
-    model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(z)
+    model = kmeans(n_clusters=k, n_init=4, random_state=seed).fit(z)
     params = {"k": k, "silhouette": scores, "criterion": "silhouette", "sample": len(sample)}
     return model.labels_, model.cluster_centers_, params
 
