@@ -61,27 +61,23 @@ class TierAdmin(admin.ModelAdmin):
     )
 
 
-class TierChangeInline(admin.TabularInline):
-    model = TierChange
-    fk_name = "user"
-    extra = 0
-    can_delete = False
-    readonly_fields = ("from_tier", "to_tier", "reason", "note", "qualifying_spend", "created_at")
-    fields = readonly_fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     list_display = ("user", "tier", "since", "review_at", "qualifying_spend", "qualifying_orders")
     list_filter = ("tier",)
     search_fields = ("user__email", "user__external_id")
     list_select_related = ("user", "tier")
-    readonly_fields = (
+    fields = (
         "user",
         "tier",
+        "since",
+        "review_at",
+        "qualifying_spend",
+        "qualifying_orders",
+        "evaluated_at",
+    )
+    readonly_fields = (
+        "user",
         "since",
         "review_at",
         "qualifying_spend",
@@ -92,6 +88,13 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        """A tier chosen by staff goes through the tier service (a "staff" TierChange)."""
+        from membership.tiers import tier_set
+
+        if "tier" in form.changed_data:
+            tier_set(user_id=obj.user_id, tier=form.cleaned_data["tier"], note=str(request.user))
 
     @admin.action(description=_("Re-evaluate the tier (upgrade if qualified)"))
     def reevaluate(self, request, queryset):

@@ -287,3 +287,14 @@ def membership_overview(user) -> dict:
         "tiers": [(t, privileges_of(t)) for t in tiers],
         "history": tier_history(user),
     }
+
+
+def hidden_interests(data: dict) -> dict:
+    """The categories and brands the member hid, as (id, name) pairs (two queries at most)."""
+    out = {"hidden_categories": [], "hidden_brands": []}
+    for key, model in (("hidden_categories", Category), ("hidden_brands", Brand)):
+        ids = data.get(key) or []
+        if ids:
+            names = dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
+            out[key] = [(pk, names.get(pk, f"#{pk}")) for pk in ids]
+    return out

@@ -201,6 +201,24 @@ def tier_evaluate(
         return change
 
 
+def tier_set(*, user_id: int, tier: Tier, note: str = "", now: datetime | None = None):
+    """Staff put the member in ``tier`` (reason "staff"); the review date restarts.
+
+    Returns the change written, or None when the member already holds that tier.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        membership, _created = _locked_membership(user_id, now)
+        if membership is None or membership.tier_id == tier.pk:
+            return None
+        figures = qualifying_figures(user_id, at=now)
+        change = _change(
+            membership, tier, reason=TierChange.Reason.STAFF, figures=figures, now=now, note=note
+        )
+        membership.save()
+        return change
+
+
 def tier_review(*, user_id: int, now: datetime | None = None) -> TierChange | None:
     """Review one membership whose review date (plus grace) has passed.
 

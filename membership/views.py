@@ -32,16 +32,11 @@ def membership_page(request):
 def profile_page(request):
     profile = selectors.profile_for(request.user)
     data = profile.data if profile else {}
+    hidden = selectors.hidden_interests(data)
     return render(
         request,
         "membership/profile.html",
-        {
-            "profile": profile,
-            "data": data,
-            "active_menu": "member_profile",
-            "hidden_categories": data.get("hidden_categories", []),
-            "hidden_brands": data.get("hidden_brands", []),
-        },
+        {"profile": profile, "data": data, "active_menu": "member_profile", **hidden},
     )
 
 

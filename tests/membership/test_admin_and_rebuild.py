@@ -72,3 +72,22 @@ def test_prediction_segments_target_members():
     assert list(selectors.segment_member_ids("high_potential")) == [keen.pk]
     assert selectors.member_audience(risky)["segments"] == ["churn_risk"]
     assert ("churn_risk", "Churn risk (prediction)") in selectors.audience_choices()["segments"]
+
+
+def test_staff_change_a_tier_in_admin_with_a_recorded_reason(staff_client):
+    from membership.models import Tier, TierChange
+    from membership.tiers import tier_evaluate
+
+    member = MemberFactory()
+    tier_evaluate(user_id=member.pk)
+    membership = Membership.objects.get(user=member)
+    gold = Tier.objects.get(code="gold")
+
+    response = staff_client.post(
+        f"/admin/membership/membership/{membership.pk}/change/", {"tier": gold.pk}
+    )
+
+    assert response.status_code == 302
+    assert Membership.objects.get(user=member).tier == gold
+    change = TierChange.objects.get(user=member, reason="staff")
+    assert change.note == "boss@example.com" and change.from_tier.code == "bronze"

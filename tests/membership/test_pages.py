@@ -58,6 +58,8 @@ def test_profile_page_lists_interests_and_hides_one(member_client, member):
     assert response.status_code == 302
     data = MemberProfile.objects.get(user=member).data
     assert data["categories"] == [] and data["hidden_categories"] == [shoes.pk]
+    after = member_client.get("/membership/profile/").content.decode()
+    assert "Category: Shoes" in after and "Show again" in after
 
 
 @pytest.mark.parametrize(
