@@ -44,8 +44,12 @@ os.environ.setdefault("DJANGO_DEBUG", "false")
 START = datetime(1997, 1, 1, tzinfo=UTC)
 
 
-def generate(customers: int, total_weeks: float, seed: int = 7):
-    """Rows (customer, order_id, day, quantity, amount) of a CDNOW-like cohort."""
+def generate(customers: int, total_weeks: float, seed: int = 7, one_and_done: float = 0.0):
+    """Rows (customer, order_id, day, quantity, amount) of a CDNOW-like cohort.
+
+    ``one_and_done``: share of customers who never come back after the first order
+    (a departure from BG/NBD, which lets nobody drop out before a repeat purchase).
+    """
     rng = np.random.default_rng(seed)
     n = customers
     r, alpha, a, b = 0.243, 4.414, 0.793, 2.426  # CDNOW's BG/NBD fit (weeks)
@@ -57,6 +61,7 @@ def generate(customers: int, total_weeks: float, seed: int = 7):
     # Frequent buyers spend a little less per order (a mild, realistic link).
     nu = nu * (1 + 0.3 * np.tanh(lam * 2))
     first = rng.uniform(0, 12, n)
+    done = rng.random(n) < one_and_done
     rows = []
     t = first.copy()
     alive = np.ones(n, bool)
@@ -66,7 +71,8 @@ def generate(customers: int, total_weeks: float, seed: int = 7):
         idx = np.flatnonzero(alive)
         for i, when in zip(idx, t[idx], strict=True):
             order_no += 1
-            quantity = 1 + rng.poisson(1.2)
+            # Keen buyers (high rate) buy more items per order: a signal BG/NBD ignores.
+            quantity = 1 + rng.poisson(0.9 + 3 * np.tanh(6 * lam[i]))
             amount = rng.gamma(gg_p, 1 / nu[i])
             rows.append(
                 (
@@ -77,7 +83,7 @@ def generate(customers: int, total_weeks: float, seed: int = 7):
                     round(float(amount) * (0.6 + 0.4 * quantity / 2.2), 2),
                 )
             )
-        dies = rng.random(len(idx)) < p[idx]
+        dies = (rng.random(len(idx)) < p[idx]) | (done[idx] & (k == 0))
         gap = np.where(
             regular[idx],
             rng.gamma(3.0, 1 / (3 * lam[idx] + 1e-12)),
@@ -136,6 +142,9 @@ def main() -> None:
     parser.add_argument("--calib-weeks", type=float, default=39)
     parser.add_argument("--horizon-weeks", type=float, default=39)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--one-and-done", type=float, default=0.0, help="share who never return (not BG/NBD)"
+    )
     parser.add_argument("--mode", choices=["db", "memory"], default="db")
     parser.add_argument("--source", choices=["synthetic", "seed"], default="synthetic")
     args = parser.parse_args()
@@ -157,7 +166,9 @@ def main() -> None:
         as_of = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=as_of_day)).date()
     else:
         started = time.perf_counter()
-        rows = generate(args.customers, args.calib_weeks + args.horizon_weeks, args.seed)
+        rows = generate(
+            args.customers, args.calib_weeks + args.horizon_weeks, args.seed, args.one_and_done
+        )
         as_of = (START + timedelta(days=args.calib_weeks * 7 - 1)).date()
         as_of_day = (
             datetime(as_of.year, as_of.month, as_of.day, tzinfo=UTC)
@@ -269,14 +280,18 @@ def _memory_orders(rows, as_of_day):
     offset = (START - datetime(1970, 1, 1, tzinfo=UTC)).days
     customers = sorted({f"C{r[0]:05d}" for r in rows})
     position = {c: i for i, c in enumerate(customers)}
-    member, day, amount = [], [], []
-    for c, _o, w, _q, a in rows:
+    member, day, amount, quantity = [], [], [], []
+    for c, _o, w, q, a in rows:
         d = np.floor(w * 7) + offset
         if d <= as_of_day:
             member.append(position[f"C{c:05d}"])
             day.append(d + 0.5)
             amount.append(a)
-    return Orders(np.array(member), np.array(day), np.array(amount), len(customers)), customers
+            quantity.append(q)
+    orders = Orders(
+        np.array(member), np.array(day), np.array(amount), len(customers), np.array(quantity, float)
+    )
+    return orders, customers
 
 
 if __name__ == "__main__":

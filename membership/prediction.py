@@ -73,6 +73,8 @@ FEATURES = [
     "rate",
     "alive_ratio",
     "recency_over_gap",
+    "first_items",
+    "mean_items",
 ]
 # The classifier sees only figures that do not grow with the member's age (the
 # scoring date lies beyond every training cutoff, and trees do not extrapolate).
@@ -240,20 +242,29 @@ class GammaGamma:
 
 @dataclass
 class Orders:
-    """Orders as arrays: member index (0..n-1), time in days, amount."""
+    """Orders as arrays: member index (0..n-1), time in days, amount, items (quantity)."""
 
     member: np.ndarray
     day: np.ndarray
     amount: np.ndarray
     n_members: int
+    quantity: np.ndarray | None = None  # items per order; ones when unknown
+
+    def __post_init__(self):
+        if self.quantity is None:
+            self.quantity = np.ones(len(self.day))
+
+    def _subset(self, keep) -> Orders:
+        return Orders(
+            self.member[keep], self.day[keep], self.amount[keep], self.n_members,
+            self.quantity[keep],
+        )  # fmt: skip
 
     def before(self, cutoff: float) -> Orders:
-        keep = self.day <= cutoff
-        return Orders(self.member[keep], self.day[keep], self.amount[keep], self.n_members)
+        return self._subset(self.day <= cutoff)
 
     def window(self, start: float, end: float) -> Orders:
-        keep = (self.day > start) & (self.day <= end)
-        return Orders(self.member[keep], self.day[keep], self.amount[keep], self.n_members)
+        return self._subset((self.day > start) & (self.day <= end))
 
 
 def _per_member(values, member, n, how="sum"):
@@ -278,9 +289,11 @@ def features_at(orders: Orders, cutoff: float) -> pd.DataFrame:
     """
     o = orders.before(cutoff)
     n = orders.n_members
-    frame = pd.DataFrame({"m": o.member, "d": np.floor(o.day), "a": o.amount, "t": o.day})
+    frame = pd.DataFrame(
+        {"m": o.member, "d": np.floor(o.day), "a": o.amount, "q": o.quantity, "t": o.day}
+    )
     # Transactions: purchase days.
-    days = frame.groupby(["m", "d"], sort=True)["a"].sum().reset_index()
+    days = frame.groupby(["m", "d"], sort=True)[["a", "q"]].sum().reset_index()
     count_days = np.bincount(days["m"], minlength=n).astype(float)
     first = _per_member(o.day, o.member, n, "min")
     last = _per_member(o.day, o.member, n, "max")
@@ -303,6 +316,11 @@ def features_at(orders: Orders, cutoff: float) -> pd.DataFrame:
     f.loc[first_rows["m"].to_numpy(), "first_spend"] = first_rows["a"].to_numpy()
     f["last_spend"] = 0.0
     f.loc[last_rows["m"].to_numpy(), "last_spend"] = last_rows["a"].to_numpy()
+    f["first_items"] = 0.0
+    f.loc[first_rows["m"].to_numpy(), "first_items"] = first_rows["q"].to_numpy()
+    f["mean_items"] = np.where(
+        present, _per_member(o.quantity, o.member, n) / np.maximum(n_orders, 1), 0
+    )
     f["max_spend"] = _per_member(o.amount, o.member, n, "max")
     for span in (90, 180, 365):
         recent = o.day > cutoff - span
@@ -402,6 +420,8 @@ def _lr_matrix(frame: pd.DataFrame) -> np.ndarray:
             np.log1p(frame["last_spend"]),
             frame["alive_ratio"],
             np.log1p(frame["rate"]),
+            np.log1p(frame["first_items"]),
+            np.log1p(frame["mean_items"]),
         ]
     )
 

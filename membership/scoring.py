@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,8 +58,10 @@ def load_orders_with_ids(as_of: date | None) -> tuple[prediction.Orders, list[st
     if as_of is not None:
         rows = rows.filter(placed_at__lt=day_end(as_of))
     data = list(
-        rows.order_by().values_list(
-            "user_id", "user__external_id", "placed_at", "total", "refunded_total"
+        rows.order_by()
+        .annotate(n_items=Sum("items__quantity"))
+        .values_list(
+            "user_id", "user__external_id", "placed_at", "total", "refunded_total", "items"
         )
     )
     keys: dict[int, int] = {}
@@ -66,7 +69,8 @@ def load_orders_with_ids(as_of: date | None) -> tuple[prediction.Orders, list[st
     member = np.empty(len(data), dtype=np.int64)
     day = np.empty(len(data))
     amount = np.empty(len(data))
-    for i, (user_id, external_id, placed_at, total, refunded) in enumerate(data):
+    quantity = np.empty(len(data))
+    for i, (user_id, external_id, placed_at, total, refunded, items) in enumerate(data):
         position = keys.get(user_id)
         if position is None:
             position = keys[user_id] = len(names)
@@ -74,7 +78,9 @@ def load_orders_with_ids(as_of: date | None) -> tuple[prediction.Orders, list[st
         member[i] = position
         day[i] = (placed_at - EPOCH).total_seconds() / 86400.0
         amount[i] = float(total - refunded)
-    return prediction.Orders(member, day, amount, len(names)), names, list(keys)
+        quantity[i] = items or 1
+    orders = prediction.Orders(member, day, amount, len(names), quantity)
+    return orders, names, list(keys)
 
 
 @dataclass
