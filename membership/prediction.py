@@ -228,6 +228,17 @@ class GammaGamma:
         self.p, self.q, self.v = (float(v) for v in np.exp(result.x))
         return self
 
+    def simulate_totals(self, counts: np.ndarray, x, m, seed: int = 0) -> np.ndarray:
+        """Draws of the total spend of ``counts`` future transactions (members × draws):
+        ν ~ Gamma(p·x + q, v + x·m) (the posterior, population prior when x = 0), then
+        the total of n transactions ~ Gamma(p·n, ν); 0 when n = 0."""
+        rng = np.random.default_rng(seed)
+        x = np.asarray(x, float)[:, None]
+        m = np.where(x > 0, np.asarray(m, float)[:, None], 0.0)
+        nu = rng.gamma(self.p * x + self.q, 1.0 / (self.v + x * m), counts.shape)
+        shape = np.maximum(self.p * counts, 1e-9)
+        return np.where(counts > 0, rng.gamma(shape, 1.0 / nu), 0.0)
+
     def expected_value(self, x, m):
         """E[M | x, m]: expected value of one transaction (population mean when x = 0)."""
         p, q, v = self.p, self.q, self.v
@@ -488,11 +499,45 @@ def _bg_candidates(f: pd.DataFrame, bg: BGNBD, gg: GammaGamma, t_weeks: float, s
     value = gg.expected_value(x, f["repeat_mean"].to_numpy(float))
     draws = bg.simulate(t_weeks, x, t_x, T, seed=seed)
     median_orders = np.median(draws, axis=1)
+    spend_draws = gg.simulate_totals(draws, x, f["repeat_mean"].to_numpy(float), seed=seed + 1)
     return {
         "p_any": bg.p_any(t_weeks, x, t_x, T),
         "orders": {"bgnbd_mean": mean_orders, "bgnbd_median": median_orders},
-        "spend": {"bgnbd_gg_mean": mean_orders * value, "bgnbd_gg_median": median_orders * value},
+        "spend": {
+            "bgnbd_gg_mean": mean_orders * value,
+            "bgnbd_gg_median": median_orders * value,
+            "bgnbd_gg_sim_median": np.median(spend_draws, axis=1),
+        },
+        "draws": draws,
+        "spend_draws": spend_draws,
+        "value": value,
     }
+
+
+def _rearrange(values: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """``values`` (e.g. BG/NBD's probabilities) handed out in the order of ``score``."""
+    order = np.argsort(np.argsort(score, kind="stable"), kind="stable")
+    return np.sort(values)[order]
+
+
+def hybrid_median(draws: np.ndarray, p_any: np.ndarray) -> np.ndarray:
+    """The median of a mixture: no order with probability 1 - ``p_any`` (the blended
+    ranker's), else BG/NBD's simulated count given at least one order.
+
+    The median is 0 when ``p_any`` < 0.5; otherwise it is the quantile
+    (0.5 - p0) / (1 - p0) of the positive draws (1 when there are none).
+    """
+    p0 = 1 - np.clip(p_any, 0, 1)
+    ordered = np.sort(draws, axis=1)
+    n_draws = draws.shape[1]
+    zeros = (ordered == 0).sum(axis=1)
+    positive = n_draws - zeros
+    q = np.clip((0.5 - p0) / np.maximum(1 - p0, 1e-9), 0, 1)
+    index = np.minimum(zeros + np.floor(q * positive).astype(int), n_draws - 1)
+    value = ordered[np.arange(len(draws)), index].astype(float)
+    # No positive draw at all: one order (for spend draws, callers see the mean instead).
+    value = np.where(positive > 0, value, 1.0)
+    return np.where(p0 >= 0.5, 0.0, value)
 
 
 def predict(
@@ -549,11 +594,12 @@ def _predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0
     scores: dict[str, dict[str, float]] = {"p_return": {}, "orders": {}, "spend": {}}
     scores["p_return"]["bgnbd"] = auc(val_y["any"], cands["p_any"])
     rank_bg = pd.Series(cands["p_any"]).rank(pct=True).to_numpy()
+    ranks = {}
     for ranker in RANKERS:
         p_val = _ranker_fit(ranker, train_x, train_y["any"], seed).predict_proba(
             _ranker_x(ranker, val_x)
         )[:, 1]
-        rank = pd.Series(p_val).rank(pct=True).to_numpy()
+        rank = ranks[ranker] = pd.Series(p_val).rank(pct=True).to_numpy()
         for w in BLEND_WEIGHTS:
             scores["p_return"][f"{ranker}_{w:g}"] = auc(val_y["any"], (1 - w) * rank_bg + w * rank)
     for target, label in (("orders", "orders"), ("spend", "spend")):
@@ -570,6 +616,16 @@ def _predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0
     margin = BLEND_MARGIN * (2 if H > W else 1)
     if scores["p_return"][pick_p] < scores["p_return"]["bgnbd"] + margin:
         pick_p = "hgb_1e-06"  # BG/NBD's order, its ties broken by the classifier
+    # The hybrid median: BG/NBD's counts, P(no order) from the chosen blend.
+    ranker, weight = pick_p.split("_")
+    blend_val = (1 - float(weight)) * rank_bg + float(weight) * ranks[ranker]
+    hybrid = hybrid_median(cands["draws"], _rearrange(cands["p_any"], blend_val))
+    scores["orders"]["hybrid_median"] = mae(val_y["orders"], hybrid)
+    scores["spend"]["hybrid_gg_median"] = mae(val_y["spend"], hybrid * cands["value"])
+    p_blend = _rearrange(cands["p_any"], blend_val)
+    scores["spend"]["hybrid_gg_sim_median"] = mae(
+        val_y["spend"], hybrid_median(cands["spend_draws"], p_blend)
+    )
     pick_o = min(scores["orders"], key=scores["orders"].get)
     pick_s = min(scores["spend"], key=scores["spend"].get)
     result.chosen = {"p_return": pick_p, "orders": pick_o, "spend": pick_s}
@@ -602,6 +658,10 @@ def _predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0
             p = np.zeros(len(now))
             p[present] = np.sort(bg_p)[order]
             result.p_return = p
+            hybrid = hybrid_median(final_bg["draws"], p)
+            final_bg["orders"]["hybrid_median"] = hybrid
+            final_bg["spend"]["hybrid_gg_median"] = hybrid * final_bg["value"]
+            final_bg["spend"]["hybrid_gg_sim_median"] = hybrid_median(final_bg["spend_draws"], p)
         for target, label in (("orders", "orders"), ("spend", "spend")):
             pick = result.chosen[target]
             if not pick.startswith("hgb"):

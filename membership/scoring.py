@@ -61,7 +61,7 @@ def load_orders_with_ids(as_of: date | None) -> tuple[prediction.Orders, list[st
         rows.order_by()
         .annotate(n_items=Sum("items__quantity"))
         .values_list(
-            "user_id", "user__external_id", "placed_at", "total", "refunded_total", "items"
+            "user_id", "user__external_id", "placed_at", "total", "refunded_total", "n_items"
         )
     )
     keys: dict[int, int] = {}
@@ -70,7 +70,7 @@ def load_orders_with_ids(as_of: date | None) -> tuple[prediction.Orders, list[st
     day = np.empty(len(data))
     amount = np.empty(len(data))
     quantity = np.empty(len(data))
-    for i, (user_id, external_id, placed_at, total, refunded, items) in enumerate(data):
+    for i, (user_id, external_id, placed_at, total, refunded, n_items) in enumerate(data):
         position = keys.get(user_id)
         if position is None:
             position = keys[user_id] = len(names)
@@ -78,7 +78,7 @@ def load_orders_with_ids(as_of: date | None) -> tuple[prediction.Orders, list[st
         member[i] = position
         day[i] = (placed_at - EPOCH).total_seconds() / 86400.0
         amount[i] = float(total - refunded)
-        quantity[i] = items or 1
+        quantity[i] = n_items or 1
     orders = prediction.Orders(member, day, amount, len(names), quantity)
     return orders, names, list(keys)
 

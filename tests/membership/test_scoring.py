@@ -159,3 +159,21 @@ def test_auc_handles_ties_and_one_class():
     assert prediction.auc(np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.2, 0.8])) == 1.0
     assert prediction.auc(np.array([0, 1]), np.array([0.5, 0.5])) == 0.5
     assert prediction.auc(np.array([1, 1]), np.array([0.1, 0.2])) == 0.5
+
+
+def test_orders_load_one_row_per_order_with_its_items(tmp_path):
+    from membership.scoring import load_orders
+
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "customer,order_id,date,quantity,amount,item\n"
+        "A,1,2024-01-01,2,10.00,x\nA,1,2024-01-01,3,5.00,y\nB,2,2024-01-02,1,7.50,x\n"
+    )
+    call_command("import_orders", str(path), stdout=io.StringIO())
+
+    orders, names = load_orders(None)
+
+    assert sorted(names) == ["A", "B"] and len(orders.day) == 2
+    by_name = dict(zip([names[m] for m in orders.member], orders.quantity, strict=True))
+    assert by_name == {"A": 5, "B": 1}
+    assert sorted(orders.amount) == [7.5, 15.0]
