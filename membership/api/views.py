@@ -80,13 +80,20 @@ def _profile_body(profile) -> dict:
 
 
 class MyProfileView(APIView):
-    @extend_schema(summary=_("What we think you like (member profile)"))
+    @extend_schema(
+        summary=_("What we think you like (member profile)"),
+        responses={200: OpenApiResponse(description=_("The member's computed profile"))},
+    )
     def get(self, request):
         return Response(_profile_body(selectors.profile_for(request.user)))
 
 
 class MyInterestView(APIView):
-    @extend_schema(summary=_("Hide or show one interest"), request=s.InterestSerializer)
+    @extend_schema(
+        summary=_("Hide or show one interest"),
+        request=s.InterestSerializer,
+        responses={200: OpenApiResponse(description=_("The member's computed profile"))},
+    )
     def post(self, request):
         body = s.InterestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
