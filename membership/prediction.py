@@ -441,7 +441,20 @@ def _ranker_x(ranker: str, frame: pd.DataFrame):
     return frame[CLASSIFIER_FEATURES] if ranker == "hgb" else _lr_matrix(frame)
 
 
+class _Constant:
+    """Stands in for a classifier when the training labels hold one class only."""
+
+    def __init__(self, value: float):
+        self.value = value
+
+    def predict_proba(self, x):
+        p = np.full(len(x), self.value)
+        return np.column_stack([1 - p, p])
+
+
 def _ranker_fit(ranker: str, frame: pd.DataFrame, y, seed: int):
+    if len(np.unique(y)) < 2:
+        return _Constant(float(np.mean(y)) if len(y) else 0.0)
     if ranker == "hgb":
         return _hgb("log_loss", classifier=True, seed=seed).fit(frame[CLASSIFIER_FEATURES], y)
     from sklearn.linear_model import LogisticRegression

@@ -177,3 +177,16 @@ def test_orders_load_one_row_per_order_with_its_items(tmp_path):
     by_name = dict(zip([names[m] for m in orders.member], orders.quantity, strict=True))
     assert by_name == {"A": 5, "B": 1}
     assert sorted(orders.amount) == [7.5, 15.0]
+
+
+@pytest.mark.parametrize("members", [1, 3, 2000])
+def test_one_time_buyers_only_still_get_finite_scores(members):
+    rng = np.random.default_rng(0)
+    orders = prediction.Orders(
+        np.arange(members), rng.uniform(0, 300, members), rng.gamma(2, 20, members), members
+    )
+
+    result = prediction.predict(orders, 301.0, 365)
+
+    for values in (result.p_return, result.expected_orders, result.expected_spend):
+        assert np.all(np.isfinite(values)) and np.all(values >= 0)
