@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Exists, Min, OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Tag
@@ -243,6 +244,11 @@ def privileges_of(tier: Tier) -> list[str]:
     return out
 
 
+def local_day(at) -> str | None:
+    """A date as the shop shows it (its time zone), ISO format; None for None."""
+    return timezone.localtime(at).date().isoformat() if at else None
+
+
 def membership_overview(user) -> dict:
     """Everything the membership page and ``GET me/membership/`` show, in 3 queries:
     the membership (with tier), the tier ladder, the history."""
@@ -267,7 +273,7 @@ def membership_overview(user) -> dict:
     if progress and progress.next_tier is not None:
         parts = {
             "tier": progress.next_tier.display_name,
-            "date": progress.before.date().isoformat() if progress.before else "",
+            "date": local_day(progress.before) or "",
         }
         if progress.spend_missing is not None:
             parts["amount"] = format_money(progress.spend_missing)

@@ -33,6 +33,9 @@ PROFILE_FIELDS = (
 )
 
 
+_local_day = selectors.local_day
+
+
 def _progress(overview: dict) -> dict | None:
     progress = overview["progress"]
     if not progress or progress.next_tier is None:
@@ -43,7 +46,7 @@ def _progress(overview: dict) -> dict | None:
         if progress.spend_missing is not None
         else None,
         "orders_missing": progress.orders_missing,
-        "before": progress.before.date().isoformat() if progress.before else None,
+        "before": _local_day(progress.before),
         "message": overview["progress_message"],
     }
 
