@@ -295,12 +295,16 @@ def membership_overview(user) -> dict:
     }
 
 
-def hidden_interests(data: dict) -> dict:
-    """The categories and brands the member hid, as (id, name) pairs (two queries at most)."""
-    out = {"hidden_categories": [], "hidden_brands": []}
-    for key, model in (("hidden_categories", Category), ("hidden_brands", Brand)):
-        ids = data.get(key) or []
-        if ids:
-            names = dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
-            out[key] = [(pk, names.get(pk, f"#{pk}")) for pk in ids]
+def profile_interests(data: dict) -> dict:
+    """The profile's interests and the hidden ones with names in the active language
+    (two queries at most): {"categories", "brands", "hidden_categories", "hidden_brands"}."""
+    out = {}
+    for kind, model in (("categories", Category), ("brands", Brand)):
+        shown = data.get(kind) or []
+        hidden = data.get(f"hidden_{kind}") or []
+        ids = {row["id"] for row in shown} | set(hidden)
+        rows = model.objects.filter(pk__in=ids) if ids else []
+        names = {obj.pk: getattr(obj, "display_name", obj.name) for obj in rows}
+        out[kind] = [{**row, "name": names.get(row["id"], row.get("name", ""))} for row in shown]
+        out[f"hidden_{kind}"] = [(pk, names.get(pk, f"#{pk}")) for pk in hidden]
     return out

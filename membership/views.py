@@ -32,11 +32,15 @@ def membership_page(request):
 def profile_page(request):
     profile = selectors.profile_for(request.user)
     data = profile.data if profile else {}
-    hidden = selectors.hidden_interests(data)
     return render(
         request,
         "membership/profile.html",
-        {"profile": profile, "data": data, "active_menu": "member_profile", **hidden},
+        {
+            "profile": profile,
+            "data": data,
+            "active_menu": "member_profile",
+            **selectors.profile_interests(data),
+        },
     )
 
 

@@ -100,3 +100,15 @@ def test_membership_page_query_count_does_not_grow_with_history(
         html = member_client.get("/membership/").content.decode()
 
     assert html.count("<time") >= 3
+
+
+def test_profile_page_names_interests_in_the_members_language(member_client, member):
+    from browsing.models import Event
+
+    product = ProductFactory(category=CategoryFactory(name="Shoes", name_zh_hans="鞋履"))
+    Event.objects.create(user=member, event_type="favorite", product=product)
+    profile_refresh(user_id=member.pk)
+
+    html = member_client.get("/membership/profile/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert "鞋履" in html.content.decode()
