@@ -510,7 +510,9 @@ def _bg_candidates(f: pd.DataFrame, bg: BGNBD, gg: GammaGamma, t_weeks: float, s
     x, t_x, T = (f[c].to_numpy(float) for c in ("x", "t_x", "T"))
     mean_orders = bg.expected(t_weeks, x, t_x, T)
     value = gg.expected_value(x, f["repeat_mean"].to_numpy(float))
-    draws = bg.simulate(t_weeks, x, t_x, T, seed=seed)
+    # About 5 million draws in all (memory), 50 to 200 per member.
+    per_member = int(min(200, max(50, 5_000_000 // max(len(x), 1))))
+    draws = bg.simulate(t_weeks, x, t_x, T, draws=per_member, seed=seed)
     median_orders = np.median(draws, axis=1)
     spend_draws = gg.simulate_totals(draws, x, f["repeat_mean"].to_numpy(float), seed=seed + 1)
     return {
