@@ -255,6 +255,10 @@ def main() -> None:
     )
     p, o, s = prediction.baseline_gbm_rfm(orders, cut, horizon_days)
     report("GBM on RFM", customers, p[members], o[members], s[members], t_orders, t_spend)
+    p, o, s = prediction.baseline_gbm_rfm(orders, cut, horizon_days, loss="absolute_error")
+    report(
+        "  same, absolute loss", customers, p[members], o[members], s[members], t_orders, t_spend
+    )
     zero = np.zeros(len(customers))
     report("all zeros", customers, zero, zero, zero, t_orders, t_spend)
     print(f"baselines: {time.perf_counter() - started:.1f}s")

@@ -712,10 +712,13 @@ def baseline_bgnbd(orders: Orders, as_of: float, horizon_days: float):
     return bg.p_any(t, x, t_x, T), orders_, orders_ * value
 
 
-def baseline_gbm_rfm(orders: Orders, as_of: float, horizon_days: float, seed: int = 0):
+def baseline_gbm_rfm(
+    orders: Orders, as_of: float, horizon_days: float, seed: int = 0, loss: str = "squared_error"
+):
     """Gradient boosting on RFM features (recency, frequency, monetary, age), squared
     loss, trained on the calibration split ``as_of - W`` with labels in the W after it
-    (W = min(H, span/2)), applied at ``as_of`` and scaled linearly by H / W."""
+    (W = min(H, span/2)), applied at ``as_of`` and scaled linearly by H / W. ``loss``
+    "absolute_error" gives the median-predicting variant (stronger on MAE)."""
     H = float(horizon_days)
     span = as_of - float(orders.day.min())
     W = min(H, span / 2)
@@ -728,8 +731,8 @@ def baseline_gbm_rfm(orders: Orders, as_of: float, horizon_days: float, seed: in
     Xn = now[RFM_FEATURES]
     scale = H / W
     clf = _hgb("log_loss", classifier=True, seed=seed).fit(X, lab.loc[keep, "any"])
-    reg_o = _hgb("squared_error", seed=seed).fit(X, lab.loc[keep, "orders"])
-    reg_s = _hgb("squared_error", seed=seed).fit(X, lab.loc[keep, "spend"])
+    reg_o = _hgb(loss, seed=seed).fit(X, lab.loc[keep, "orders"])
+    reg_s = _hgb(loss, seed=seed).fit(X, lab.loc[keep, "spend"])
     return (
         clf.predict_proba(Xn)[:, 1],
         np.clip(reg_o.predict(Xn), 0, None) * scale,
