@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("orders.urls")),
     path("", include("promotions.urls")),
+    path("", include("membership.urls")),
     path("", include("browsing.urls")),
 ]
 

@@ -32,6 +32,7 @@ from config.api.errors import DomainError, NotFound
 from orders.exceptions import OutOfStock, ProductUnavailable
 from orders.models import Cart, CartItem
 from orders.pricing import PricedCart, PricedLine, PricingLine, price_cart
+from orders.restrictions import purchase_restrictions
 
 # Set in the session of a visitor once they have a cart, so that the header's
 # cart count costs no query for visitors who never added anything.
@@ -221,6 +222,9 @@ def cart_add_item(
     """
     quantity = _check_quantity(quantity)
     product = _product(product_id)
+    restricted = purchase_restrictions(owner.user if owner.is_member else None, [product.pk])
+    if restricted:
+        raise ProductUnavailable(restricted[product.pk], detail={"product": product.pk})
     with transaction.atomic():
         cart = _locked_cart(owner, create=True)
         item = CartItem.objects.filter(cart=cart, product=product).first()

@@ -38,6 +38,7 @@ from orders.exceptions import CartEmpty, OutOfStock, ProductUnavailable
 from orders.lifecycle import send_on_commit
 from orders.models import Cart, CartItem, Order, OrderItem, OrderStatusChange
 from orders.pricing import OrderPlacement, PricedCart, PricingLine, price_cart
+from orders.restrictions import purchase_restrictions
 from orders.signals import order_placed
 
 IDEMPOTENCY_KEY_MAX = 64
@@ -142,6 +143,10 @@ def _lock_and_check(cart: Cart) -> tuple[list[tuple[Product, CartItem]], dict[in
             % {"names": ", ".join(p.display_name for p, _q in inactive)},
             detail=_unavailable_detail(inactive),
         )
+    restricted = purchase_restrictions(cart.user, list(products))
+    if restricted:
+        raise ProductUnavailable(" ".join(sorted(set(restricted.values()))),
+                                 detail={"restricted": sorted(restricted)})  # fmt: skip
     short = [(p, i.quantity) for p, i in lines if i.quantity > p.stock]
     if short:
         raise OutOfStock(

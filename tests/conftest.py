@@ -69,3 +69,21 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_local_cache():
+    """Each test starts with an empty local-memory cache.
+
+    On SQLite a rolled-back test frees its primary keys for the next test, so a
+    cache key such as a member's profile-refresh claim could outlive its member
+    and silence the next test's member with the same id. Redis is left alone:
+    clearing it would flush the Celery broker the real-worker tests share, and
+    PostgreSQL never reuses ids.
+    """
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+    yield

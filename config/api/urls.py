@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("browsing.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("promotions.api.urls")),
+    path("", include("membership.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "browsing",
     "orders",
     "promotions",
+    "membership",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "orders-auto-complete": {"task": "orders.tasks.auto_complete_orders", "schedule": 3600.0},
     "orders-train-sentiment": {"task": "orders.tasks.train_sentiment", "schedule": 86400.0},
     "promotions-expire-points": {"task": "promotions.tasks.expire_points", "schedule": 3600.0},
+    "membership-review-tiers": {"task": "membership.tasks.review_tiers", "schedule": 3600.0},
+    "membership-rebuild": {"task": "membership.tasks.rebuild_members", "schedule": 86400.0},
 }
 
 # --- auth -------------------------------------------------------------------
@@ -199,9 +202,11 @@ VIEW_COLLAPSE_SECONDS = env.int("VIEW_COLLAPSE_SECONDS", default=600)
 EVENTS_BATCH_MAX = env.int("EVENTS_BATCH_MAX", default=200)
 
 # --- promotions, coupons and points (promotions/) ------------------------------------
-# The pricing pipeline after orders' built-in adjusters: promotions, coupons, points.
+# The pricing pipeline after orders' built-in adjusters: promotions (满减, sales), the
+# member's tier discount and free shipping (membership), coupons, then points.
 PRICING_ADJUSTERS = [
     "promotions.adjusters.promotions_adjuster",
+    "membership.pricing.tier_privileges",
     "promotions.adjusters.coupon_adjuster",
     "promotions.adjusters.points_adjuster",
 ]
@@ -216,12 +221,29 @@ PROMOTIONS_POINTS_EXPIRY_MONTHS = env.int("PROMOTIONS_POINTS_EXPIRY_MONTHS", def
 # "Expiring soon" on the member's points page.
 PROMOTIONS_POINTS_EXPIRING_SOON_DAYS = env.int("PROMOTIONS_POINTS_EXPIRING_SOON_DAYS", default=30)
 # Hooks (dotted paths, empty = none) the membership app provides; see promotions/audience.py.
-PROMOTIONS_AUDIENCE_PROVIDER = env("PROMOTIONS_AUDIENCE_PROVIDER", default="")
-PROMOTIONS_AUDIENCE_CHOICES_PROVIDER = env("PROMOTIONS_AUDIENCE_CHOICES_PROVIDER", default="")
-PROMOTIONS_POINTS_MULTIPLIER_PROVIDER = env("PROMOTIONS_POINTS_MULTIPLIER_PROVIDER", default="")
-PROMOTIONS_SEGMENT_MEMBERS_PROVIDER = env("PROMOTIONS_SEGMENT_MEMBERS_PROVIDER", default="")
+PROMOTIONS_AUDIENCE_PROVIDER = "membership.selectors.member_audience"
+PROMOTIONS_AUDIENCE_CHOICES_PROVIDER = "membership.selectors.audience_choices"
+PROMOTIONS_POINTS_MULTIPLIER_PROVIDER = "membership.selectors.points_multiplier"
+PROMOTIONS_SEGMENT_MEMBERS_PROVIDER = "membership.selectors.segment_member_ids"
 # What an order saved, shown by the order page, GET orders/ and orders/{id}/, and the admin.
 ORDER_SAVINGS_PROVIDER = "promotions.selectors.order_savings"
+
+# --- membership ---------------------------------------------------------------
+# Tiers qualify on completed orders over this rolling window (days).
+MEMBERSHIP_QUALIFYING_DAYS = env.int("MEMBERSHIP_QUALIFYING_DAYS", default=365)
+# A tier is reviewed (downgrade possible) this long after it was reached, once the
+# grace days have also passed.
+MEMBERSHIP_REVIEW_DAYS = env.int("MEMBERSHIP_REVIEW_DAYS", default=365)
+MEMBERSHIP_REVIEW_GRACE_DAYS = env.int("MEMBERSHIP_REVIEW_GRACE_DAYS", default=30)
+# Optional points criterion (a tier's min_points): callable(user_id, since) -> int.
+MEMBERSHIP_POINTS_EARNED_PROVIDER = "promotions.providers.points_earned_since"
+# A burst of a member's events within this many seconds costs one profile update.
+MEMBERSHIP_PROFILE_COALESCE_SECONDS = env.int("MEMBERSHIP_PROFILE_COALESCE_SECONDS", default=5)
+MEMBERSHIP_AFFINITY_HALF_LIFE_DAYS = env.int("MEMBERSHIP_AFFINITY_HALF_LIFE_DAYS", default=30)
+# Horizon of the nightly loyalty scores (days).
+MEMBERSHIP_SCORE_HORIZON_DAYS = env.int("MEMBERSHIP_SCORE_HORIZON_DAYS", default=180)
+# Who may not buy what (orders.restrictions): callables (user, product_ids) -> {id: reason}.
+ORDERS_PURCHASE_RESTRICTION_PROVIDERS = ["membership.selectors.purchase_restrictions"]
 
 # --- static / media ---------------------------------------------------------
 STATIC_URL = "/static/"

@@ -251,9 +251,14 @@ def test_configured_adjusters_run_without_touching_callers():
     assert priced.total == D("180.00")
 
 
-def test_the_default_pipeline_is_promotions_then_coupons_then_points():
+def test_the_default_pipeline_is_promotions_tier_coupons_then_points():
     names = [a.__name__ for a in adjusters()]
-    assert names == ["promotions_adjuster", "coupon_adjuster", "points_adjuster"]
+    assert names == ["promotions_adjuster", "tier_privileges", "coupon_adjuster", "points_adjuster"]
+
+
+@override_settings(PRICING_ADJUSTERS=[])
+def test_no_adjusters_are_built_in():
+    assert adjusters() == ()
 
 
 @pytest.mark.django_db

@@ -77,7 +77,8 @@ def _promotion_form(**over):
     return data
 
 
-def test_creating_a_threshold_promotion_with_tier_codes(staff):
+@override_settings(PROMOTIONS_AUDIENCE_CHOICES_PROVIDER="")
+def test_without_a_choices_provider_tier_codes_are_typed(staff):
     response = staff.post(reverse("admin:promotions_promotion_add"), _promotion_form())
     assert response.status_code == 302, response.context["adminform"].form.errors
     promotion = Promotion.objects.get(code="m300")
@@ -118,6 +119,20 @@ def test_audience_choices_come_from_the_provider(staff):
     assert response.status_code == 302
     promotion = Promotion.objects.get(code="m300")
     assert (promotion.tier_codes, promotion.segment_codes) == (["gold"], ["vip"])
+
+
+def test_the_shop_offers_the_membership_tiers_as_choices(staff):
+    """As configured: the membership app's tiers (a data migration creates them)."""
+    page = staff.get(reverse("admin:promotions_promotion_add"))
+    codes = [code for code, _label in page.context["adminform"].form.fields["tier_codes"].choices]
+    assert codes == ["bronze", "silver", "gold", "platinum"]
+
+    response = staff.post(
+        reverse("admin:promotions_promotion_add"),
+        _promotion_form(tier_codes=["gold", "platinum"], segment_codes=[], tag_codes=[]),
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Promotion.objects.get(code="m300").tier_codes == ["gold", "platinum"]
 
 
 def test_generate_codes_action_and_csv_export(staff):

@@ -91,5 +91,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"  sentiment: {outcome.get()}")
             else:
                 self.stdout.write("  sentiment: training queued on a Celery worker")
+        # Memberships, profiles, segments and scores from the history just written.
+        from membership.services import members_rebuild
+
+        members_rebuild(log=lambda msg: self.stdout.write(f"  membership {msg}"))
         timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
         self.stdout.write(self.style.SUCCESS(f"Demo shop loaded ({timings})."))
