@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -103,18 +106,104 @@ class LoadedPromotions:
     rules: list[rules.Rule]
     free_shipping: list[Promotion]
     by_id: dict[int, Promotion]
+    # Free-shipping promotion id -> its product/category/brand scope (empty: every item).
+    scopes: dict[int, rules.Scope] = field(default_factory=dict)
+
+
+# --- the live set, cached ---------------------------------------------------------------------
+
+LIVE_VERSION_KEY = "promotions:live:version"
+
+
+@dataclass(frozen=True)
+class LiveSet:
+    """The live promotions at ``built_at`` with their scopes (categories expanded to their
+    subcategories), valid until ``next_change`` (the next window start or end)."""
+
+    promotions: list[Promotion]
+    scopes: dict[int, rules.Scope]
+    built_at: datetime
+    next_change: datetime | None
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.built_at <= now and (self.next_change is None or now < self.next_change)
+
+
+def promotions_live_invalidate() -> None:
+    """Bump the live set's version (on save/delete of a promotion or its scopes): the next
+    read rebuilds it. Also bumped again on commit, so that a read racing the open
+    transaction cannot keep the old rows under the new version."""
+    cache.set(LIVE_VERSION_KEY, time.time_ns(), None)
+    transaction.on_commit(lambda: cache.set(LIVE_VERSION_KEY, time.time_ns(), None))
+
+
+def _live_build(now: datetime) -> LiveSet:
+    promotions = list(promotions_live(now))
+    children = _category_children() if any(p.categories.all() for p in promotions) else {}
+    scopes = {}
+    for promotion in promotions:
+        scopes[promotion.pk] = rules.Scope(
+            category_ids=_category_descendants(
+                {c.pk for c in promotion.categories.all()}, children
+            ),
+            brand_ids=frozenset(b.pk for b in promotion.brands.all()),
+            product_ids=frozenset(p.pk for p in promotion.products.all()),
+        )
+        promotion._prefetched_objects_cache = {}  # the scopes are kept above, not pickled
+    ends = [p.ends_at for p in promotions if p.ends_at]
+    next_start = Promotion.objects.filter(is_active=True, starts_at__gt=now).aggregate(
+        first=Min("starts_at")
+    )["first"]
+    changes = [t for t in [*ends, next_start] if t is not None]
+    return LiveSet(
+        promotions=promotions,
+        scopes=scopes,
+        built_at=now,
+        next_change=min(changes) if changes else None,
+    )
+
+
+def promotions_live_cached(now=None) -> LiveSet:
+    """The live set from the cache (no query on a hit), rebuilt when a promotion was saved or
+    deleted (version key), when a window starts or ends, or after
+    ``PROMOTIONS_LIVE_CACHE_SECONDS`` (0: never cached). Budgets are not read from here."""
+    now = now or timezone.now()
+    seconds = int(getattr(settings, "PROMOTIONS_LIVE_CACHE_SECONDS", 0) or 0)
+    if seconds <= 0:
+        return _live_build(now)
+    version = cache.get(LIVE_VERSION_KEY)
+    if version is None:
+        version = time.time_ns()
+        cache.add(LIVE_VERSION_KEY, version, None)
+        version = cache.get(LIVE_VERSION_KEY, version)
+    key = f"promotions:live:{version}"
+    live = cache.get(key)
+    if live is not None and live.valid_at(now):
+        return live
+    live = _live_build(now)
+    if live.valid_at(timezone.now()):
+        cache.set(key, live, seconds)
+    return live
+
+
+def _budgets_spent(promotions: list[Promotion]) -> dict[int, Decimal]:
+    """What the budgeted promotions have given so far, read fresh (one query, none when no
+    promotion has a budget): checkout's guarded update stays the judge, this keeps the cart
+    from offering a promotion that just ran out."""
+    ids = [p.pk for p in promotions if p.budget is not None]
+    if not ids:
+        return {}
+    return dict(Promotion.objects.filter(pk__in=ids).values_list("pk", "spent"))
 
 
 def promotion_rules(*, user, audience: Audience, now=None) -> LoadedPromotions:
     """The live promotions for this member as engine rules (audience and per-member
     limits applied; budgets as what is left), and the free-shipping ones apart."""
-    live = [p for p in promotions_live(now) if audience_matches(p, audience)]
+    live_set = promotions_live_cached(now)
+    live = [p for p in live_set.promotions if audience_matches(p, audience)]
     limited = [p.pk for p in live if p.per_member_limit]
     used = promotion_uses_by_member(user=user, promotion_ids=limited)
-    children = _category_children() if any(p.categories.all() for p in live) else {}
-
-    def categories_of(promotion: Promotion) -> frozenset[int]:
-        return _category_descendants({c.pk for c in promotion.categories.all()}, children)
+    spent = _budgets_spent(live)
 
     loaded, free_shipping = [], []
     for promotion in live:
@@ -129,7 +218,7 @@ def promotion_rules(*, user, audience: Audience, now=None) -> LoadedPromotions:
             blocked = "member_limit"
         budget_left = None
         if promotion.budget is not None:
-            budget_left = max(promotion.budget - promotion.spent, ZERO)
+            budget_left = max(promotion.budget - spent.get(promotion.pk, promotion.spent), ZERO)
             if budget_left <= 0:
                 blocked = blocked or "budget_spent"
         loaded.append(
@@ -138,11 +227,7 @@ def promotion_rules(*, user, audience: Audience, now=None) -> LoadedPromotions:
                 code=promotion.code,
                 label=promotion.display_name,
                 benefit=benefit,
-                scope=rules.Scope(
-                    category_ids=categories_of(promotion),
-                    brand_ids=frozenset(b.pk for b in promotion.brands.all()),
-                    product_ids=frozenset(p.pk for p in promotion.products.all()),
-                ),
+                scope=live_set.scopes[promotion.pk],
                 condition=rules.MinSpend(promotion.min_spend or ZERO),
                 priority=promotion.priority,
                 exclusive=promotion.exclusive,
@@ -151,7 +236,10 @@ def promotion_rules(*, user, audience: Audience, now=None) -> LoadedPromotions:
             )
         )
     return LoadedPromotions(
-        rules=loaded, free_shipping=free_shipping, by_id={p.pk: p for p in live}
+        rules=loaded,
+        free_shipping=free_shipping,
+        by_id={p.pk: p for p in live},
+        scopes={p.pk: live_set.scopes[p.pk] for p in free_shipping},
     )
 
 

@@ -48,6 +48,14 @@ def _celery_eager_unless_real_worker(request: pytest.FixtureRequest):
         app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache (cached rows of a rolled-back test are gone)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def api_client():
     """A DRF test client with no credentials."""
