@@ -16,11 +16,12 @@ for the experiments issue's holdout groups later).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from catalog.money import format_money
 from config.api.errors import DomainError
@@ -90,6 +91,25 @@ def promotions_evaluate(
     return loaded, choice
 
 
+def _explain_members_only(loaded, choice, lines, payables) -> None:
+    """A promotion limited per member is for members only: a visitor's cart shows it
+    unapplied, with its limit and what it would save once logged in."""
+    by_code = {p.code: p for p in loaded.by_id.values()}
+    rules_by_code = {r.code: r for r in loaded.rules}
+    for row in choice.explanation:
+        if row.get("reason") != "members_only":
+            continue
+        limit = by_code[row["code"]].per_member_limit
+        would_save = replace(rules_by_code[row["code"]], blocked="").evaluate(lines, payables)
+        row["limit"] = limit
+        row["amount"] = would_save.amount
+        row["message"] = ngettext(
+            "Members only, limit %(limit)s per member: log in to use it.",
+            "Members only, limit %(limit)s per member: log in to use it.",
+            limit,
+        ) % {"limit": limit}
+
+
 def promotions_adjuster(ctx):
     if not ctx.lines:
         return []
@@ -101,6 +121,7 @@ def promotions_adjuster(ctx):
             code=promotion.code,
             label=promotion.display_name,
         )
+    _explain_members_only(loaded, choice, _lines(ctx), _payables(ctx))
     for row in choice.explanation:
         ctx.explain(source="promotion", **row)
     for rule, missing, saving in choice.hints[:MAX_HINTS]:

@@ -214,7 +214,10 @@ def promotion_rules(*, user, audience: Audience, now=None) -> LoadedPromotions:
         if benefit is None:
             continue
         blocked = ""
-        if promotion.per_member_limit and used.get(promotion.pk, 0) >= promotion.per_member_limit:
+        if promotion.per_member_limit and not _is_member(user):
+            # counted per member: a visitor sees it, unapplied, and logs in to use it
+            blocked = "members_only"
+        elif promotion.per_member_limit and used.get(promotion.pk, 0) >= promotion.per_member_limit:
             blocked = "member_limit"
         budget_left = None
         if promotion.budget is not None:
