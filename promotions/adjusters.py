@@ -16,7 +16,7 @@ for the experiments issue's holdout groups later).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
@@ -110,10 +110,66 @@ def _explain_members_only(loaded, choice, lines, payables) -> None:
         ) % {"limit": limit}
 
 
+# What the promotions adjuster decided about a coupon that cannot be combined with
+# promotions, kept on the pricing context for the coupon adjuster that runs next.
+STATE = "_promotions_coupon_choice"
+
+
+@dataclass(frozen=True)
+class CouponChoice:
+    """Promotions or a non-combinable coupon, whichever saves more (promotions on a tie)."""
+
+    mode: str  # "promotions_only" or "coupon_only"
+    promotions: Decimal
+    coupon: Decimal
+
+
+def _lone_coupon(ctx) -> tuple[services.ResolvedCoupon, Decimal] | None:
+    """The cart's coupon when it cannot be combined with promotions, with what it saves
+    alone (on the full prices); None when there is none, it combines, or it is refused
+    (the coupon adjuster reports why)."""
+    code = services.code_normalize(ctx.options.get("coupon"))
+    if not code or not _is_member(ctx.user):
+        return None
+    try:
+        resolved = services.coupon_resolve(code=code, user=ctx.user)
+        if resolved.campaign.combinable_with_promotions:
+            return None
+        outcome = services.coupon_evaluate(resolved, _lines(ctx), _payables(ctx))
+    except DomainError:
+        return None
+    return resolved, outcome.amount
+
+
+def _mark_not_chosen_for_coupon(choice: rules.Choice, coupon_amount: Decimal) -> None:
+    message = _(
+        "Your coupon cannot be combined with promotions and saves you more (%(amount)s)."
+    ) % {"amount": format_money(coupon_amount)}
+    for row in choice.explanation:
+        if row.get("status") == "applied":
+            row.update(status="not_chosen", reason="coupon_not_combinable", message=message)
+
+
 def promotions_adjuster(ctx):
     if not ctx.lines:
         return []
     loaded, choice = promotions_evaluate(user=ctx.user, lines=_lines(ctx), payables=_payables(ctx))
+    lone = _lone_coupon(ctx) if choice.applied else None
+    if lone is not None:
+        _resolved, coupon_amount = lone
+        coupon_wins = coupon_amount > choice.total
+        setattr(
+            ctx,
+            STATE,
+            CouponChoice(
+                mode="coupon_only" if coupon_wins else "promotions_only",
+                promotions=choice.total,
+                coupon=coupon_amount,
+            ),
+        )
+        if coupon_wins:
+            _mark_not_chosen_for_coupon(choice, coupon_amount)
+            choice = replace(choice, applied=[], hints=[])
     for promotion in loaded.free_shipping:
         ctx.offer_free_shipping(
             threshold=promotion.min_spend or ZERO,
@@ -160,7 +216,41 @@ def coupon_adjuster(ctx):
         ctx.reject("coupon", exc)
         return []
     label = _("Coupon %(code)s: %(name)s") % {"code": code, "name": resolved.campaign.display_name}
-    ctx.explain(source="coupon", code=code, label=label, status="applied", amount=outcome.amount)
+    decided = getattr(ctx, STATE, None)
+    if decided is not None and decided.mode == "promotions_only":
+        ctx.explain(
+            source="coupon",
+            code=code,
+            label=label,
+            status="not_chosen",
+            reason="promotions_better",
+            amount=decided.coupon,
+            message=_(
+                "This coupon cannot be combined with promotions; the promotions save you more "
+                "(%(promotions)s against %(coupon)s), so the coupon stays unused."
+            )
+            % {
+                "promotions": format_money(decided.promotions),
+                "coupon": format_money(decided.coupon),
+            },
+        )
+        return []
+    row = {}
+    if decided is not None:  # coupon_only
+        row = {
+            "reason": "coupon_better",
+            "message": _(
+                "This coupon cannot be combined with promotions; it saves you more than they "
+                "would (%(coupon)s against %(promotions)s), so the promotions are left out."
+            )
+            % {
+                "promotions": format_money(decided.promotions),
+                "coupon": format_money(decided.coupon),
+            },
+        }
+    ctx.explain(
+        source="coupon", code=code, label=label, status="applied", amount=outcome.amount, **row
+    )
     return [
         ctx.discount(
             source="coupon",

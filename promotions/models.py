@@ -200,6 +200,24 @@ class CouponCampaign(AudienceScoped):
     )
     used_count = models.PositiveIntegerField(_("used"), default=0)
     issued_count = models.PositiveIntegerField(_("issued"), default=0)
+    combinable_with_promotions = models.BooleanField(
+        _("can be combined with promotions"),
+        default=True,
+        help_text=_(
+            "When not, an order gets either the promotions or this coupon, whichever saves "
+            "the shopper more."
+        ),
+    )
+    valid_days = models.PositiveIntegerField(
+        _("valid for days after claim or issue"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "A coupon in a wallet expires this many days after it was claimed or issued "
+            "(and never after the campaign ends); empty: until the campaign ends."
+        ),
+    )
     return_on_cancel = models.BooleanField(
         _("return the coupon when the order is cancelled"), default=True
     )
@@ -261,6 +279,9 @@ class Coupon(models.Model):
     batch = models.CharField(_("batch"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     claimed_at = models.DateTimeField(_("in wallet since"), null=True, blank=True)
+    # The coupon's own expiry (the campaign's ``valid_days`` after claim or issue); the
+    # campaign's end applies as well.
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("coupon")
@@ -279,6 +300,16 @@ class Coupon(models.Model):
     @property
     def is_used_up(self) -> bool:
         return self.used_count >= self.max_uses
+
+    def is_expired(self, now=None) -> bool:
+        """Past its own expiry (the campaign's window is checked apart)."""
+        return self.expires_at is not None and (now or timezone.now()) >= self.expires_at
+
+    @property
+    def valid_until(self):
+        """When it stops being usable: its own expiry or the campaign's end, the earlier."""
+        ends = [t for t in (self.expires_at, self.campaign.ends_at) if t is not None]
+        return min(ends) if ends else None
 
 
 class CouponRedemption(models.Model):

@@ -296,6 +296,8 @@ def coupon_status(coupon: Coupon, now=None) -> str:
         return "used"
     if not campaign.is_active or (campaign.ends_at and now >= campaign.ends_at):
         return "expired"
+    if coupon.is_expired(now):
+        return "expired"
     if campaign.starts_at > now:
         return "not_yet_valid"
     return "usable"
@@ -312,7 +314,7 @@ def wallet(*, user, now=None) -> list[WalletCoupon]:
     coupons = Coupon.objects.filter(owner=user).select_related("campaign").order_by("-id")
     rows = [WalletCoupon(coupon=c, status=coupon_status(c, now)) for c in coupons]
     far = now + timedelta(days=36500)
-    rows.sort(key=lambda r: (STATUS_ORDER[r.status], r.campaign.ends_at or far, -r.coupon.pk))
+    rows.sort(key=lambda r: (STATUS_ORDER[r.status], r.coupon.valid_until or far, -r.coupon.pk))
     return rows
 
 

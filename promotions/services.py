@@ -22,7 +22,7 @@ import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -461,6 +461,8 @@ def coupon_resolve(*, code, user, now: datetime | None = None) -> ResolvedCoupon
             raise CouponNotYours()
         if coupon.is_used_up:
             raise CouponUsed()
+        if coupon.is_expired(now):
+            raise CouponExpired(detail={"ends_at": coupon.expires_at.isoformat()})
         _campaign_checks(coupon.campaign, user, now)
         return ResolvedCoupon(code=code, campaign=coupon.campaign, coupon=coupon)
     campaign = selectors.campaign_by_public_code(code)
@@ -469,7 +471,8 @@ def coupon_resolve(*, code, user, now: datetime | None = None) -> ResolvedCoupon
     _campaign_checks(campaign, user, now)
     own = (
         Coupon.objects.filter(owner=user, campaign=campaign, used_count__lt=F("max_uses"))
-        .order_by("id")
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by(F("expires_at").asc(nulls_last=True), "id")
         .first()
     )
     if own is not None:
@@ -510,7 +513,13 @@ def coupon_evaluate(resolved: ResolvedCoupon, lines, payables) -> rules.Outcome:
     return outcome
 
 
+def coupon_expiry(campaign: CouponCampaign, start: datetime) -> datetime | None:
+    """A wallet coupon's own expiry: ``valid_days`` after ``start`` (claim or issue)."""
+    return start + timedelta(days=campaign.valid_days) if campaign.valid_days else None
+
+
 def _coupon_new(campaign: CouponCampaign, *, owner=None, source: str, batch: str = "") -> Coupon:
+    now = timezone.now()
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -520,7 +529,8 @@ def _coupon_new(campaign: CouponCampaign, *, owner=None, source: str, batch: str
                     owner=owner,
                     source=source,
                     batch=batch,
-                    claimed_at=timezone.now() if owner is not None else None,
+                    claimed_at=now if owner is not None else None,
+                    expires_at=coupon_expiry(campaign, now) if owner is not None else None,
                 )
         except IntegrityError:
             continue
@@ -541,6 +551,8 @@ def coupon_commit(placement) -> OrderDiscount:
             raise CouponMemberLimit(detail={"limit": campaign.per_member_limit})
     if meta.get("coupon_id"):
         coupon = Coupon.objects.get(pk=meta["coupon_id"])
+        if coupon.is_expired():
+            raise CouponExpired(detail={"ends_at": coupon.expires_at.isoformat()})
     else:
         coupon = _coupon_new(campaign, owner=user, source=Coupon.Source.CLAIMED)
         CouponCampaign.objects.filter(pk=campaign.pk).update(issued_count=F("issued_count") + 1)
@@ -617,6 +629,7 @@ def coupons_issue(*, campaign_id: int, user_ids: Iterable[int], batch: str = "")
             source=Coupon.Source.ISSUED,
             batch=batch,
             claimed_at=now,
+            expires_at=coupon_expiry(campaign, now),
         )
         for uid in sorted(existing - holders)
     ]
@@ -653,11 +666,12 @@ def coupon_claim(*, user, code) -> Coupon:
             if coupon.is_used_up:
                 raise CouponUsed()
             _campaign_checks(coupon.campaign, user, now)
+            expires_at = coupon_expiry(coupon.campaign, now)
             if not Coupon.objects.filter(pk=coupon.pk, owner__isnull=True).update(
-                owner=user, claimed_at=now
+                owner=user, claimed_at=now, expires_at=expires_at
             ):
                 raise CouponNotYours()
-            coupon.owner, coupon.claimed_at = user, now
+            coupon.owner, coupon.claimed_at, coupon.expires_at = user, now, expires_at
             return coupon
         campaign = CouponCampaign.objects.filter(public_code=code).first()
         if campaign is None:
