@@ -170,12 +170,20 @@ def promotions_adjuster(ctx):
         if coupon_wins:
             _mark_not_chosen_for_coupon(choice, coupon_amount)
             choice = replace(choice, applied=[], hints=[])
+    lines = _lines(ctx)
     for promotion in loaded.free_shipping:
+        scope = loaded.scopes.get(promotion.pk) or rules.Scope()
         ctx.offer_free_shipping(
             threshold=promotion.min_spend or ZERO,
             source="promotion",
             code=promotion.code,
             label=promotion.display_name,
+            # scoped: judged on the discounted payable of the items in scope only
+            product_ids=None
+            if scope.is_everything
+            else [line.product_id for line in scope.lines(lines)],
+            meta={"promotion_id": promotion.pk},
+            commit=services.free_shipping_commit,
         )
     _explain_members_only(loaded, choice, _lines(ctx), _payables(ctx))
     for row in choice.explanation:

@@ -357,6 +357,8 @@ class OrderDiscount(models.Model):
         PROMOTION = "promotion", _("Promotion")
         COUPON = "coupon", _("Coupon")
         POINTS = "points", _("Points")
+        # A free-shipping promotion: the fee it waived (not part of the order's discounts).
+        SHIPPING = "shipping", _("Free shipping")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Applied")

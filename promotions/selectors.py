@@ -196,6 +196,10 @@ def _budgets_spent(promotions: list[Promotion]) -> dict[int, Decimal]:
     return dict(Promotion.objects.filter(pk__in=ids).values_list("pk", "spent"))
 
 
+def _shipping_fee() -> Decimal:
+    return Decimal(str(settings.SHIPPING_FEE))
+
+
 def promotion_rules(*, user, audience: Audience, now=None) -> LoadedPromotions:
     """The live promotions for this member as engine rules (audience and per-member
     limits applied; budgets as what is left), and the free-shipping ones apart."""
@@ -208,6 +212,13 @@ def promotion_rules(*, user, audience: Audience, now=None) -> LoadedPromotions:
     loaded, free_shipping = [], []
     for promotion in live:
         if promotion.kind == Promotion.Kind.FREE_SHIPPING:
+            limit = promotion.per_member_limit
+            if limit and (not _is_member(user) or used.get(promotion.pk, 0) >= limit):
+                continue  # members only; used up by this member
+            if promotion.budget is not None and (
+                promotion.budget - spent.get(promotion.pk, promotion.spent) < _shipping_fee()
+            ):
+                continue  # the budget cannot pay one more waived fee
             free_shipping.append(promotion)
             continue
         benefit = _benefit(promotion)

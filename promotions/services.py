@@ -401,6 +401,28 @@ def promotion_commit(placement) -> OrderDiscount:
     return _record(placement, source=OrderDiscount.Source.PROMOTION, promotion=promotion)
 
 
+def free_shipping_commit(placement) -> OrderDiscount:
+    """Record that a free-shipping promotion waived the fee of a new order (source
+    "shipping", the waived fee as amount, no order lines: it is not part of the order's
+    discount_total): per-member limit, use count and budget like ``promotion_commit``."""
+    discount = placement.discount
+    promotion_id = discount.meta["promotion_id"]
+    account_lock(placement.user.pk)
+    promotion = Promotion.objects.get(pk=promotion_id)
+    if promotion.per_member_limit:
+        used = selectors.promotion_uses_by_member(user=placement.user, promotion_ids=[promotion_id])
+        if used.get(promotion_id, 0) >= promotion.per_member_limit:
+            raise PromotionExhausted(detail={"promotion": promotion.code, "reason": "member_limit"})
+    guard = Q(pk=promotion_id, is_active=True)
+    if promotion.budget is not None:
+        guard &= Q(spent__lte=F("budget") - discount.amount)
+    if not Promotion.objects.filter(guard).update(
+        uses=F("uses") + 1, spent=F("spent") + discount.amount
+    ):
+        raise PromotionExhausted(detail={"promotion": promotion.code, "reason": "budget_spent"})
+    return _record(placement, source=OrderDiscount.Source.SHIPPING, promotion=promotion)
+
+
 def points_commit(placement) -> OrderDiscount:
     """Spend the points of a new order (balance guard under the account lock)."""
     points = int(placement.discount.meta["points"])
@@ -689,6 +711,9 @@ def coupon_claim(*, user, code) -> Coupon:
 # --- reactions to orders -------------------------------------------------------------------
 
 
+PROMOTION_SOURCES = (OrderDiscount.Source.PROMOTION, OrderDiscount.Source.SHIPPING)
+
+
 def _return_record(record: OrderDiscount, *, coupon_policy: bool) -> bool:
     """Give back what one record took (promotion use and budget, coupon use when the
     policy says so); True when this call returned it."""
@@ -699,7 +724,7 @@ def _return_record(record: OrderDiscount, *, coupon_policy: bool) -> bool:
     )
     if not flipped:
         return False
-    if record.source == OrderDiscount.Source.PROMOTION and record.promotion_id:
+    if record.source in PROMOTION_SOURCES and record.promotion_id:
         Promotion.objects.filter(
             pk=record.promotion_id, uses__gte=1, spent__gte=record.amount
         ).update(uses=F("uses") - 1, spent=F("spent") - record.amount)
