@@ -124,6 +124,25 @@ class CouponChoice:
     coupon: Decimal
 
 
+RESOLVED = "_promotions_coupon_resolved"
+
+
+def _coupon_resolved(ctx, code: str) -> services.ResolvedCoupon:
+    """``services.coupon_resolve`` once per pricing (both adjusters need it): the result or
+    the domain error is kept on the context."""
+    kept = getattr(ctx, RESOLVED, None)
+    if kept is None or kept[0] != code:
+        try:
+            kept = (code, services.coupon_resolve(code=code, user=ctx.user), None)
+        except DomainError as exc:
+            kept = (code, None, exc)
+        setattr(ctx, RESOLVED, kept)
+    _code, resolved, error = kept
+    if error is not None:
+        raise error
+    return resolved
+
+
 def _lone_coupon(ctx) -> tuple[services.ResolvedCoupon, Decimal] | None:
     """The cart's coupon when it cannot be combined with promotions, with what it saves
     alone (on the full prices); None when there is none, it combines, or it is refused
@@ -132,7 +151,7 @@ def _lone_coupon(ctx) -> tuple[services.ResolvedCoupon, Decimal] | None:
     if not code or not _is_member(ctx.user):
         return None
     try:
-        resolved = services.coupon_resolve(code=code, user=ctx.user)
+        resolved = _coupon_resolved(ctx, code)
         if resolved.campaign.combinable_with_promotions:
             return None
         outcome = services.coupon_evaluate(resolved, _lines(ctx), _payables(ctx))
@@ -218,7 +237,7 @@ def coupon_adjuster(ctx):
     if not code or not ctx.lines:
         return []
     try:
-        resolved = services.coupon_resolve(code=code, user=ctx.user)
+        resolved = _coupon_resolved(ctx, code)
         outcome = services.coupon_evaluate(resolved, _lines(ctx), _payables(ctx))
     except DomainError as exc:
         ctx.reject("coupon", exc)

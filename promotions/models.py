@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.content import localized
+from promotions.cache import promotions_live_invalidate
 
 ZERO = Decimal("0.00")
 
@@ -56,6 +57,19 @@ class AudienceScoped(models.Model):
     @property
     def has_audience(self) -> bool:
         return bool(self.tier_codes or self.segment_codes or self.tag_codes or self.min_tier_rank)
+
+
+class PromotionQuerySet(models.QuerySet):
+    """``update()`` of anything but the counters (uses, spent) invalidates the cached live
+    set, like a save does (bulk admin changes, scripts)."""
+
+    COUNTERS = frozenset({"uses", "spent"})
+
+    def update(self, **kwargs):
+        updated = super().update(**kwargs)
+        if set(kwargs) - self.COUNTERS:
+            promotions_live_invalidate()
+        return updated
 
 
 class Promotion(AudienceScoped):
@@ -134,6 +148,8 @@ class Promotion(AudienceScoped):
     spent = money_field(_("discount given"))
     uses = models.PositiveIntegerField(_("orders"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = PromotionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("promotion")

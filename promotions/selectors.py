@@ -9,13 +9,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from catalog.models import Category
 from promotions import rules
 from promotions.audience import Audience, audience_matches
+from promotions.cache import LIVE_VERSION_KEY, promotions_live_invalidate  # noqa: F401
 from promotions.models import (
     Coupon,
     CouponCampaign,
@@ -112,8 +112,6 @@ class LoadedPromotions:
 
 # --- the live set, cached ---------------------------------------------------------------------
 
-LIVE_VERSION_KEY = "promotions:live:version"
-
 
 @dataclass(frozen=True)
 class LiveSet:
@@ -127,14 +125,6 @@ class LiveSet:
 
     def valid_at(self, now: datetime) -> bool:
         return self.built_at <= now and (self.next_change is None or now < self.next_change)
-
-
-def promotions_live_invalidate() -> None:
-    """Bump the live set's version (on save/delete of a promotion or its scopes): the next
-    read rebuilds it. Also bumped again on commit, so that a read racing the open
-    transaction cannot keep the old rows under the new version."""
-    cache.set(LIVE_VERSION_KEY, time.time_ns(), None)
-    transaction.on_commit(lambda: cache.set(LIVE_VERSION_KEY, time.time_ns(), None))
 
 
 def _live_build(now: datetime) -> LiveSet:

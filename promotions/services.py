@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from accounts import selectors as account_selectors
 from promotions import rules, selectors
 from promotions.audience import audience_matches, member_audience, points_multiplier
+from promotions.cache import promotions_live_invalidate
 from promotions.exceptions import (
     CouponBelowMinSpend,
     CouponClaimLimit,
@@ -397,6 +398,7 @@ def promotion_commit(placement) -> OrderDiscount:
         uses=F("uses") + 1, spent=F("spent") + discount.amount
     )
     if not taken:
+        promotions_live_invalidate()  # priced from a set that no longer holds
         raise PromotionExhausted(detail={"promotion": promotion.code, "reason": "budget_spent"})
     return _record(placement, source=OrderDiscount.Source.PROMOTION, promotion=promotion)
 
@@ -419,6 +421,7 @@ def free_shipping_commit(placement) -> OrderDiscount:
     if not Promotion.objects.filter(guard).update(
         uses=F("uses") + 1, spent=F("spent") + discount.amount
     ):
+        promotions_live_invalidate()  # priced from a set that no longer holds
         raise PromotionExhausted(detail={"promotion": promotion.code, "reason": "budget_spent"})
     return _record(placement, source=OrderDiscount.Source.SHIPPING, promotion=promotion)
 

@@ -113,3 +113,50 @@ def test_cart_page_costs_the_same_with_any_number_of_promotions(
         response = client.get(reverse("orders:cart"))
 
     assert response.status_code == 200
+
+
+def test_a_bulk_update_invalidates_but_the_counters_do_not(django_assert_num_queries):
+    from promotions.models import Promotion
+
+    PromotionFactory(code="bulk")
+    assert _codes() == {"bulk"}
+
+    Promotion.objects.filter(code="bulk").update(uses=3, spent=D("1.00"))  # checkout counters
+    with django_assert_num_queries(0):
+        promotions_live_cached()
+
+    Promotion.objects.filter(code="bulk").update(is_active=False)
+    assert _codes() == set()
+
+
+def test_a_checkout_that_finds_the_promotion_gone_refreshes_the_set():
+    from django.db.models.signals import post_save
+
+    from orders.checkout import order_place
+    from promotions.exceptions import PromotionExhausted
+    from promotions.models import Promotion
+    from promotions.receivers import _live_changed
+    from tests.factories import AddressFactory
+
+    promotion = PromotionFactory(code="gone", kind="fixed_off", amount=D("5.00"), tiers=[])
+    member = MemberFactory()
+    product = ProductFactory(price=D("50.00"), stock=5)
+    cart_add_item(owner=CartOwner(user=member), product_id=product.pk, quantity=1)
+    assert _codes() == {"gone"}
+    # switched off behind the cache's back (no signal, no update())
+    post_save.disconnect(
+        _live_changed, sender=Promotion, dispatch_uid=f"promotions.live.{post_save}"
+    )
+    try:
+        promotion.is_active = False
+        promotion.save()
+    finally:
+        post_save.connect(
+            _live_changed, sender=Promotion, dispatch_uid=f"promotions.live.{post_save}"
+        )
+    assert _codes() == {"gone"}  # stale
+
+    with pytest.raises(PromotionExhausted):
+        order_place(user=member, address_id=AddressFactory(user=member).pk)
+
+    assert _codes() == set()
