@@ -52,6 +52,7 @@ def export_member_data(sender, user, **kwargs) -> dict:
                 "campaign": c.campaign.name,
                 "used": c.used_count,
                 "since": c.claimed_at,
+                "expires_at": c.expires_at,
             }
             for c in coupons
         ],
