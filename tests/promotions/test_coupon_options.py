@@ -300,3 +300,16 @@ def test_admin_refuses_bad_valid_days(staff, bad):
     assert response.status_code == 200
     assert "valid_days" in response.context["adminform"].form.errors
     assert not CouponCampaign.objects.exists()
+
+
+def test_a_coupon_from_the_points_exchange_expires_n_days_later():
+    from tests.factories import ExchangeItemFactory, points_grant
+
+    item = ExchangeItemFactory(campaign=CouponCampaignFactory(valid_days=10), points_cost=100)
+    member = MemberFactory()
+    points_grant(member, 100)
+
+    exchange = services.points_exchange(user=member, item_id=item.pk)
+
+    delta = exchange.coupon.expires_at - exchange.coupon.claimed_at
+    assert delta == timedelta(days=10)
