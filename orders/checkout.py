@@ -37,7 +37,14 @@ from config.api.errors import DomainError
 from orders.exceptions import CartEmpty, OutOfStock, ProductUnavailable
 from orders.lifecycle import send_on_commit
 from orders.models import Cart, CartItem, Order, OrderItem, OrderStatusChange
-from orders.pricing import OrderPlacement, PricedCart, PricingLine, price_cart
+from orders.pricing import (
+    Discount,
+    OrderPlacement,
+    PricedCart,
+    PricingLine,
+    price_cart,
+    shipping_fee,
+)
 from orders.restrictions import purchase_restrictions
 from orders.signals import order_placed
 
@@ -236,9 +243,22 @@ def _create_order(
 
 def _commit_discounts(*, order: Order, user, priced: PricedCart) -> None:
     """Book the side effects of the discounts (coupon redemption, points spend,
-    promotion budget) through their ``commit`` callbacks, in pricing order, inside
-    the order's transaction: a callback's domain error rolls the whole order back."""
+    promotion budget) through their ``commit`` callbacks, in pricing order, then the
+    free-shipping offer's (the fee it waived), inside the order's transaction: a
+    callback's domain error rolls the whole order back."""
     committing = [d for d in priced.discounts if d.commit is not None]
+    offer = priced.free_shipping
+    if offer is not None and offer.commit is not None:
+        # The free-shipping offer that waived the fee books it too (source "shipping").
+        waived = Discount(
+            source="shipping",
+            code=offer.code,
+            label=offer.label,
+            amount=shipping_fee(),
+            meta=offer.meta,
+            commit=offer.commit,
+        )
+        committing.append(waived)
     if not committing:
         return
     item_ids = dict(OrderItem.objects.filter(order=order).values_list("product_id", "id"))

@@ -36,8 +36,11 @@ small pipeline:
    adjuster may offer a lower threshold with ``ctx.offer_free_shipping(...)``
    (a free-shipping promotion, a tier privilege; threshold 0 means free
    whatever the amount): the lowest threshold the discounted subtotal reaches
-   wins and is named in ``PricedCart.free_shipping``; below all of them the
-   hint names the nearest one.
+   wins and is named in ``PricedCart.free_shipping`` (the shop's own rule is
+   credited whenever it is reached); below all of them the hint names the nearest
+   one. A scoped offer (``product_ids``) is judged on the discounted payable of
+   its lines only; an offer's ``commit`` callback records, at checkout, that it
+   waived the fee.
 4. **Total** = subtotal − discounts + shipping, never below zero.
 
 Money is Decimal built from strings and rounded once per step with
@@ -210,6 +213,12 @@ class FreeShippingOffer:
     source: str
     code: str
     label: str
+    # The products whose payable counts towards the threshold (None: the whole cart).
+    product_ids: frozenset[int] | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    # Called by checkout, inside the order's transaction, when this offer made shipping
+    # free: an ``OrderPlacement`` whose discount has source "shipping" and the waived fee.
+    commit: Callable[[OrderPlacement], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -337,9 +346,19 @@ class PricingContext:
         self.explanation.append(row)
 
     def offer_free_shipping(
-        self, *, threshold: Decimal | str, source: str, code: str, label: str
+        self,
+        *,
+        threshold: Decimal | str,
+        source: str,
+        code: str,
+        label: str,
+        product_ids: Iterable[int] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        commit: Callable[[OrderPlacement], None] | None = None,
     ) -> FreeShippingOffer:
-        """Offer free shipping once the discounted subtotal reaches ``threshold`` (>= 0).
+        """Offer free shipping once the discounted subtotal reaches ``threshold`` (>= 0);
+        with ``product_ids``, once the discounted payable of those lines does (a scoped
+        promotion; no such line in the cart: no offer).
 
         Offers only ever lower the bar: shipping is free when the discounted subtotal
         reaches the shop's threshold or any offered one.
@@ -347,7 +366,15 @@ class PricingContext:
         amount = money_round(threshold)
         if amount < 0:
             raise ValueError(f"free shipping {code!r}: threshold must be >= 0")
-        offer = FreeShippingOffer(threshold=amount, source=source, code=code, label=label)
+        offer = FreeShippingOffer(
+            threshold=amount,
+            source=source,
+            code=code,
+            label=label,
+            product_ids=None if product_ids is None else frozenset(product_ids),
+            meta=dict(meta or {}),
+            commit=commit,
+        )
         self.free_shipping_offers.append(offer)
         return offer
 
@@ -408,23 +435,44 @@ def shop_free_shipping_offer() -> FreeShippingOffer:
 
 
 def _shipping(
-    discounted_subtotal: Decimal, has_lines: bool, offers: Sequence[FreeShippingOffer] = ()
+    discounted_subtotal: Decimal,
+    has_lines: bool,
+    offers: Sequence[FreeShippingOffer] = (),
+    payables: Mapping[int, Decimal] | None = None,
 ) -> tuple[Decimal, PricingHint | None, FreeShippingOffer | None]:
     """The fee, the hint to show, and the offer that made shipping free (if any).
 
-    The lowest threshold reached wins (the shop's own first among equals); below
-    every threshold, the hint names the nearest one.
+    Each offer is judged on its base: the discounted subtotal, or for a scoped offer
+    the discounted payable of its lines (an offer with none of its lines in the cart is
+    left out). The shop's own rule is credited when it is reached; otherwise the lowest
+    threshold reached wins. Below every threshold, the hint names the nearest one.
     """
     if not has_lines:
         return ZERO, None, None
-    candidates = sorted([shop_free_shipping_offer(), *offers], key=lambda o: o.threshold)
-    reached = [o for o in candidates if discounted_subtotal >= o.threshold]
+    payables = payables or {}
+
+    def base(offer: FreeShippingOffer) -> Decimal:
+        if offer.product_ids is None:
+            return discounted_subtotal
+        return sum((v for pid, v in payables.items() if pid in offer.product_ids), ZERO)
+
+    shop = shop_free_shipping_offer()
+    relevant = [
+        o for o in offers if o.product_ids is None or any(pid in o.product_ids for pid in payables)
+    ]
+    candidates = sorted([shop, *relevant], key=lambda o: o.threshold)
+    reached = [o for o in candidates if base(o) >= o.threshold]
     if reached:
-        return ZERO, None, reached[0]
-    nearest = candidates[0]
-    missing = nearest.threshold - discounted_subtotal
+        return ZERO, None, shop if shop in reached else reached[0]
+    nearest = min(candidates, key=lambda o: (o.threshold - base(o), o is not shop))
+    missing = nearest.threshold - base(nearest)
     if nearest.source == "shop":
         message = _("Spend %(amount)s more for free shipping.") % {"amount": format_money(missing)}
+    elif nearest.product_ids is not None:
+        message = _("Spend %(amount)s more on eligible items for free shipping (%(offer)s).") % {
+            "amount": format_money(missing),
+            "offer": nearest.label,
+        }
     else:
         message = _("Spend %(amount)s more for free shipping (%(offer)s).") % {
             "amount": format_money(missing),
@@ -487,7 +535,10 @@ def price_cart(
     subtotal = ctx.subtotal
     discount_total = ctx.discount_total
     fee, hint, free_offer = _shipping(
-        subtotal - discount_total, bool(base), ctx.free_shipping_offers
+        subtotal - discount_total,
+        bool(base),
+        ctx.free_shipping_offers,
+        {line.product_id: line.payable for line in priced_lines},
     )
     total = max(subtotal - discount_total + fee, ZERO)
     return PricedCart(

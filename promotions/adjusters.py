@@ -16,11 +16,12 @@ for the experiments issue's holdout groups later).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from catalog.money import format_money
 from config.api.errors import DomainError
@@ -90,17 +91,120 @@ def promotions_evaluate(
     return loaded, choice
 
 
+def _explain_members_only(loaded, choice, lines, payables) -> None:
+    """A promotion limited per member is for members only: a visitor's cart shows it
+    unapplied, with its limit and what it would save once logged in."""
+    by_code = {p.code: p for p in loaded.by_id.values()}
+    rules_by_code = {r.code: r for r in loaded.rules}
+    for row in choice.explanation:
+        if row.get("reason") != "members_only":
+            continue
+        limit = by_code[row["code"]].per_member_limit
+        would_save = replace(rules_by_code[row["code"]], blocked="").evaluate(lines, payables)
+        row["limit"] = limit
+        row["amount"] = would_save.amount
+        row["message"] = ngettext(
+            "Members only, limit %(limit)s per member: log in to use it.",
+            "Members only, limit %(limit)s per member: log in to use it.",
+            limit,
+        ) % {"limit": limit}
+
+
+# What the promotions adjuster decided about a coupon that cannot be combined with
+# promotions, kept on the pricing context for the coupon adjuster that runs next.
+STATE = "_promotions_coupon_choice"
+
+
+@dataclass(frozen=True)
+class CouponChoice:
+    """Promotions or a non-combinable coupon, whichever saves more (promotions on a tie)."""
+
+    mode: str  # "promotions_only" or "coupon_only"
+    promotions: Decimal
+    coupon: Decimal
+
+
+RESOLVED = "_promotions_coupon_resolved"
+
+
+def _coupon_resolved(ctx, code: str) -> services.ResolvedCoupon:
+    """``services.coupon_resolve`` once per pricing (both adjusters need it): the result or
+    the domain error is kept on the context."""
+    kept = getattr(ctx, RESOLVED, None)
+    if kept is None or kept[0] != code:
+        try:
+            kept = (code, services.coupon_resolve(code=code, user=ctx.user), None)
+        except DomainError as exc:
+            kept = (code, None, exc)
+        setattr(ctx, RESOLVED, kept)
+    _code, resolved, error = kept
+    if error is not None:
+        raise error
+    return resolved
+
+
+def _lone_coupon(ctx) -> tuple[services.ResolvedCoupon, Decimal] | None:
+    """The cart's coupon when it cannot be combined with promotions, with what it saves
+    alone (on the full prices); None when there is none, it combines, or it is refused
+    (the coupon adjuster reports why)."""
+    code = services.code_normalize(ctx.options.get("coupon"))
+    if not code or not _is_member(ctx.user):
+        return None
+    try:
+        resolved = _coupon_resolved(ctx, code)
+        if resolved.campaign.combinable_with_promotions:
+            return None
+        outcome = services.coupon_evaluate(resolved, _lines(ctx), _payables(ctx))
+    except DomainError:
+        return None
+    return resolved, outcome.amount
+
+
+def _mark_not_chosen_for_coupon(choice: rules.Choice, coupon_amount: Decimal) -> None:
+    message = _(
+        "Your coupon cannot be combined with promotions and saves you more (%(amount)s)."
+    ) % {"amount": format_money(coupon_amount)}
+    for row in choice.explanation:
+        if row.get("status") == "applied":
+            row.update(status="not_chosen", reason="coupon_not_combinable", message=message)
+
+
 def promotions_adjuster(ctx):
     if not ctx.lines:
         return []
     loaded, choice = promotions_evaluate(user=ctx.user, lines=_lines(ctx), payables=_payables(ctx))
+    lone = _lone_coupon(ctx) if choice.applied else None
+    if lone is not None:
+        _resolved, coupon_amount = lone
+        coupon_wins = coupon_amount > choice.total
+        setattr(
+            ctx,
+            STATE,
+            CouponChoice(
+                mode="coupon_only" if coupon_wins else "promotions_only",
+                promotions=choice.total,
+                coupon=coupon_amount,
+            ),
+        )
+        if coupon_wins:
+            _mark_not_chosen_for_coupon(choice, coupon_amount)
+            choice = replace(choice, applied=[], hints=[])
+    lines = _lines(ctx)
     for promotion in loaded.free_shipping:
+        scope = loaded.scopes.get(promotion.pk) or rules.Scope()
         ctx.offer_free_shipping(
             threshold=promotion.min_spend or ZERO,
             source="promotion",
             code=promotion.code,
             label=promotion.display_name,
+            # scoped: judged on the discounted payable of the items in scope only
+            product_ids=None
+            if scope.is_everything
+            else [line.product_id for line in scope.lines(lines)],
+            meta={"promotion_id": promotion.pk},
+            commit=services.free_shipping_commit,
         )
+    _explain_members_only(loaded, choice, _lines(ctx), _payables(ctx))
     for row in choice.explanation:
         ctx.explain(source="promotion", **row)
     for rule, missing, saving in choice.hints[:MAX_HINTS]:
@@ -133,13 +237,47 @@ def coupon_adjuster(ctx):
     if not code or not ctx.lines:
         return []
     try:
-        resolved = services.coupon_resolve(code=code, user=ctx.user)
+        resolved = _coupon_resolved(ctx, code)
         outcome = services.coupon_evaluate(resolved, _lines(ctx), _payables(ctx))
     except DomainError as exc:
         ctx.reject("coupon", exc)
         return []
     label = _("Coupon %(code)s: %(name)s") % {"code": code, "name": resolved.campaign.display_name}
-    ctx.explain(source="coupon", code=code, label=label, status="applied", amount=outcome.amount)
+    decided = getattr(ctx, STATE, None)
+    if decided is not None and decided.mode == "promotions_only":
+        ctx.explain(
+            source="coupon",
+            code=code,
+            label=label,
+            status="not_chosen",
+            reason="promotions_better",
+            amount=decided.coupon,
+            message=_(
+                "This coupon cannot be combined with promotions; the promotions save you more "
+                "(%(promotions)s against %(coupon)s), so the coupon stays unused."
+            )
+            % {
+                "promotions": format_money(decided.promotions),
+                "coupon": format_money(decided.coupon),
+            },
+        )
+        return []
+    row = {}
+    if decided is not None:  # coupon_only
+        row = {
+            "reason": "coupon_better",
+            "message": _(
+                "This coupon cannot be combined with promotions; it saves you more than they "
+                "would (%(coupon)s against %(promotions)s), so the promotions are left out."
+            )
+            % {
+                "promotions": format_money(decided.promotions),
+                "coupon": format_money(decided.coupon),
+            },
+        }
+    ctx.explain(
+        source="coupon", code=code, label=label, status="applied", amount=outcome.amount, **row
+    )
     return [
         ctx.discount(
             source="coupon",

@@ -193,7 +193,8 @@ class CampaignForm(AudienceForm):
         fields = [
             "name", "name_zh_hans", "kind", "value", "max_discount", "min_spend", "categories",
             "brands", "starts_at", "ends_at", "is_active", "public_code", "total_limit",
-            "per_member_limit", "return_on_cancel", "return_on_refund", "tier_codes",
+            "per_member_limit", "combinable_with_promotions", "valid_days",
+            "return_on_cancel", "return_on_refund", "tier_codes",
             "min_tier_rank", "segment_codes", "tag_codes",
         ]  # fmt: skip
 
@@ -267,9 +268,11 @@ class CouponCampaignAdmin(admin.ModelAdmin):
         "used_count",
         "total_limit",
         "issued_count",
+        "combinable_with_promotions",
+        "valid_days",
         "is_active",
     ]
-    list_filter = ["kind", "is_active"]
+    list_filter = ["kind", "is_active", "combinable_with_promotions"]
     search_fields = ["name", "name_zh_hans", "public_code"]
     autocomplete_fields = ["categories", "brands"]
     readonly_fields = ["used_count", "issued_count", "created_at"]
@@ -359,12 +362,14 @@ class CouponCampaignAdmin(admin.ModelAdmin):
 
 @admin.register(Coupon)
 class CouponAdmin(admin.ModelAdmin):
-    list_display = ["code", "campaign", "owner", "source", "used_count", "max_uses", "batch"]
+    list_display = [
+        "code", "campaign", "owner", "source", "used_count", "max_uses", "expires_at", "batch",
+    ]  # fmt: skip
     list_filter = ["source", "campaign"]
     search_fields = ["code", "owner__email", "batch"]
     list_select_related = ["campaign", "owner"]
     raw_id_fields = ["owner"]
-    readonly_fields = ["used_count", "created_at", "claimed_at"]
+    readonly_fields = ["used_count", "created_at", "claimed_at", "expires_at"]
     actions = ["export_csv"]
 
     @admin.action(description=_("Export the selected codes as CSV"))

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.content import localized
+from promotions.cache import promotions_live_invalidate
 
 ZERO = Decimal("0.00")
 
@@ -56,6 +57,19 @@ class AudienceScoped(models.Model):
     @property
     def has_audience(self) -> bool:
         return bool(self.tier_codes or self.segment_codes or self.tag_codes or self.min_tier_rank)
+
+
+class PromotionQuerySet(models.QuerySet):
+    """``update()`` of anything but the counters (uses, spent) invalidates the cached live
+    set, like a save does (bulk admin changes, scripts)."""
+
+    COUNTERS = frozenset({"uses", "spent"})
+
+    def update(self, **kwargs):
+        updated = super().update(**kwargs)
+        if set(kwargs) - self.COUNTERS:
+            promotions_live_invalidate()
+        return updated
 
 
 class Promotion(AudienceScoped):
@@ -135,6 +149,8 @@ class Promotion(AudienceScoped):
     uses = models.PositiveIntegerField(_("orders"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = PromotionQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("promotion")
         verbose_name_plural = _("promotions")
@@ -200,6 +216,24 @@ class CouponCampaign(AudienceScoped):
     )
     used_count = models.PositiveIntegerField(_("used"), default=0)
     issued_count = models.PositiveIntegerField(_("issued"), default=0)
+    combinable_with_promotions = models.BooleanField(
+        _("can be combined with promotions"),
+        default=True,
+        help_text=_(
+            "When not, an order gets either the promotions or this coupon, whichever saves "
+            "the shopper more."
+        ),
+    )
+    valid_days = models.PositiveIntegerField(
+        _("valid for days after claim or issue"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "A coupon in a wallet expires this many days after it was claimed or issued "
+            "(and never after the campaign ends); empty: until the campaign ends."
+        ),
+    )
     return_on_cancel = models.BooleanField(
         _("return the coupon when the order is cancelled"), default=True
     )
@@ -261,6 +295,9 @@ class Coupon(models.Model):
     batch = models.CharField(_("batch"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     claimed_at = models.DateTimeField(_("in wallet since"), null=True, blank=True)
+    # The coupon's own expiry (the campaign's ``valid_days`` after claim or issue); the
+    # campaign's end applies as well.
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("coupon")
@@ -279,6 +316,16 @@ class Coupon(models.Model):
     @property
     def is_used_up(self) -> bool:
         return self.used_count >= self.max_uses
+
+    def is_expired(self, now=None) -> bool:
+        """Past its own expiry (the campaign's window is checked apart)."""
+        return self.expires_at is not None and (now or timezone.now()) >= self.expires_at
+
+    @property
+    def valid_until(self):
+        """When it stops being usable: its own expiry or the campaign's end, the earlier."""
+        ends = [t for t in (self.expires_at, self.campaign.ends_at) if t is not None]
+        return min(ends) if ends else None
 
 
 class CouponRedemption(models.Model):
@@ -326,6 +373,8 @@ class OrderDiscount(models.Model):
         PROMOTION = "promotion", _("Promotion")
         COUPON = "coupon", _("Coupon")
         POINTS = "points", _("Points")
+        # A free-shipping promotion: the fee it waived (not part of the order's discounts).
+        SHIPPING = "shipping", _("Free shipping")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Applied")

@@ -2,12 +2,14 @@
 and to the accounts' privacy signals (export, erasure in the deletion transaction)."""
 
 from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.signals import user_data_erase, user_data_export
+from catalog.models import Category
 from orders.signals import order_cancelled, order_completed, order_refunded
-from promotions import tasks
-from promotions.models import Coupon, PointsEntry, PointsExchange
+from promotions import selectors, tasks
+from promotions.models import Coupon, PointsEntry, PointsExchange, Promotion
 
 
 @receiver(order_completed, dispatch_uid="promotions.earn_points")
@@ -50,6 +52,7 @@ def export_member_data(sender, user, **kwargs) -> dict:
                 "campaign": c.campaign.name,
                 "used": c.used_count,
                 "since": c.claimed_at,
+                "expires_at": c.expires_at,
             }
             for c in coupons
         ],
@@ -66,3 +69,22 @@ def erase_member_data(sender, user, **kwargs) -> None:
     the points ledger, redemptions and order discounts stay (accounting, reports)."""
     PointsExchange.objects.filter(user=user).update(ship_to="")
     Coupon.objects.filter(owner=user, used_count=0, redemptions__isnull=True).delete()
+
+
+# --- the cached live promotion set (promotions.selectors.promotions_live_cached) ------------
+
+
+def _live_changed(sender, **kwargs) -> None:
+    selectors.promotions_live_invalidate()
+
+
+for _signal in (post_save, post_delete):
+    _signal.connect(_live_changed, sender=Promotion, dispatch_uid=f"promotions.live.{_signal}")
+    # a category moved in the tree changes what "this category and below" means
+    _signal.connect(_live_changed, sender=Category, dispatch_uid=f"promotions.cat.{_signal}")
+for _through in (
+    Promotion.categories.through,
+    Promotion.brands.through,
+    Promotion.products.through,
+):
+    m2m_changed.connect(_live_changed, sender=_through, dispatch_uid=f"promotions.live.{_through}")

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Min, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from catalog.models import Category
 from promotions import rules
 from promotions.audience import Audience, audience_matches
+from promotions.cache import LIVE_VERSION_KEY, promotions_live_invalidate  # noqa: F401
 from promotions.models import (
     Coupon,
     CouponCampaign,
@@ -103,33 +106,123 @@ class LoadedPromotions:
     rules: list[rules.Rule]
     free_shipping: list[Promotion]
     by_id: dict[int, Promotion]
+    # Free-shipping promotion id -> its product/category/brand scope (empty: every item).
+    scopes: dict[int, rules.Scope] = field(default_factory=dict)
+
+
+# --- the live set, cached ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveSet:
+    """The live promotions at ``built_at`` with their scopes (categories expanded to their
+    subcategories), valid until ``next_change`` (the next window start or end)."""
+
+    promotions: list[Promotion]
+    scopes: dict[int, rules.Scope]
+    built_at: datetime
+    next_change: datetime | None
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.built_at <= now and (self.next_change is None or now < self.next_change)
+
+
+def _live_build(now: datetime) -> LiveSet:
+    promotions = list(promotions_live(now))
+    children = _category_children() if any(p.categories.all() for p in promotions) else {}
+    scopes = {}
+    for promotion in promotions:
+        scopes[promotion.pk] = rules.Scope(
+            category_ids=_category_descendants(
+                {c.pk for c in promotion.categories.all()}, children
+            ),
+            brand_ids=frozenset(b.pk for b in promotion.brands.all()),
+            product_ids=frozenset(p.pk for p in promotion.products.all()),
+        )
+        promotion._prefetched_objects_cache = {}  # the scopes are kept above, not pickled
+    ends = [p.ends_at for p in promotions if p.ends_at]
+    next_start = Promotion.objects.filter(is_active=True, starts_at__gt=now).aggregate(
+        first=Min("starts_at")
+    )["first"]
+    changes = [t for t in [*ends, next_start] if t is not None]
+    return LiveSet(
+        promotions=promotions,
+        scopes=scopes,
+        built_at=now,
+        next_change=min(changes) if changes else None,
+    )
+
+
+def promotions_live_cached(now=None) -> LiveSet:
+    """The live set from the cache (no query on a hit), rebuilt when a promotion was saved or
+    deleted (version key), when a window starts or ends, or after
+    ``PROMOTIONS_LIVE_CACHE_SECONDS`` (0: never cached). Budgets are not read from here."""
+    now = now or timezone.now()
+    seconds = int(getattr(settings, "PROMOTIONS_LIVE_CACHE_SECONDS", 0) or 0)
+    if seconds <= 0:
+        return _live_build(now)
+    version = cache.get(LIVE_VERSION_KEY)
+    if version is None:
+        version = time.time_ns()
+        cache.add(LIVE_VERSION_KEY, version, None)
+        version = cache.get(LIVE_VERSION_KEY, version)
+    key = f"promotions:live:{version}"
+    live = cache.get(key)
+    if live is not None and live.valid_at(now):
+        return live
+    live = _live_build(now)
+    if live.valid_at(timezone.now()):
+        cache.set(key, live, seconds)
+    return live
+
+
+def _budgets_spent(promotions: list[Promotion]) -> dict[int, Decimal]:
+    """What the budgeted promotions have given so far, read fresh (one query, none when no
+    promotion has a budget): checkout's guarded update stays the judge, this keeps the cart
+    from offering a promotion that just ran out."""
+    ids = [p.pk for p in promotions if p.budget is not None]
+    if not ids:
+        return {}
+    return dict(Promotion.objects.filter(pk__in=ids).values_list("pk", "spent"))
+
+
+def _shipping_fee() -> Decimal:
+    return Decimal(str(settings.SHIPPING_FEE))
 
 
 def promotion_rules(*, user, audience: Audience, now=None) -> LoadedPromotions:
     """The live promotions for this member as engine rules (audience and per-member
     limits applied; budgets as what is left), and the free-shipping ones apart."""
-    live = [p for p in promotions_live(now) if audience_matches(p, audience)]
+    live_set = promotions_live_cached(now)
+    live = [p for p in live_set.promotions if audience_matches(p, audience)]
     limited = [p.pk for p in live if p.per_member_limit]
     used = promotion_uses_by_member(user=user, promotion_ids=limited)
-    children = _category_children() if any(p.categories.all() for p in live) else {}
-
-    def categories_of(promotion: Promotion) -> frozenset[int]:
-        return _category_descendants({c.pk for c in promotion.categories.all()}, children)
+    spent = _budgets_spent(live)
 
     loaded, free_shipping = [], []
     for promotion in live:
         if promotion.kind == Promotion.Kind.FREE_SHIPPING:
+            limit = promotion.per_member_limit
+            if limit and (not _is_member(user) or used.get(promotion.pk, 0) >= limit):
+                continue  # members only; used up by this member
+            if promotion.budget is not None and (
+                promotion.budget - spent.get(promotion.pk, promotion.spent) < _shipping_fee()
+            ):
+                continue  # the budget cannot pay one more waived fee
             free_shipping.append(promotion)
             continue
         benefit = _benefit(promotion)
         if benefit is None:
             continue
         blocked = ""
-        if promotion.per_member_limit and used.get(promotion.pk, 0) >= promotion.per_member_limit:
+        if promotion.per_member_limit and not _is_member(user):
+            # counted per member: a visitor sees it, unapplied, and logs in to use it
+            blocked = "members_only"
+        elif promotion.per_member_limit and used.get(promotion.pk, 0) >= promotion.per_member_limit:
             blocked = "member_limit"
         budget_left = None
         if promotion.budget is not None:
-            budget_left = max(promotion.budget - promotion.spent, ZERO)
+            budget_left = max(promotion.budget - spent.get(promotion.pk, promotion.spent), ZERO)
             if budget_left <= 0:
                 blocked = blocked or "budget_spent"
         loaded.append(
@@ -138,11 +231,7 @@ def promotion_rules(*, user, audience: Audience, now=None) -> LoadedPromotions:
                 code=promotion.code,
                 label=promotion.display_name,
                 benefit=benefit,
-                scope=rules.Scope(
-                    category_ids=categories_of(promotion),
-                    brand_ids=frozenset(b.pk for b in promotion.brands.all()),
-                    product_ids=frozenset(p.pk for p in promotion.products.all()),
-                ),
+                scope=live_set.scopes[promotion.pk],
                 condition=rules.MinSpend(promotion.min_spend or ZERO),
                 priority=promotion.priority,
                 exclusive=promotion.exclusive,
@@ -151,7 +240,10 @@ def promotion_rules(*, user, audience: Audience, now=None) -> LoadedPromotions:
             )
         )
     return LoadedPromotions(
-        rules=loaded, free_shipping=free_shipping, by_id={p.pk: p for p in live}
+        rules=loaded,
+        free_shipping=free_shipping,
+        by_id={p.pk: p for p in live},
+        scopes={p.pk: live_set.scopes[p.pk] for p in free_shipping},
     )
 
 
@@ -205,6 +297,8 @@ def coupon_status(coupon: Coupon, now=None) -> str:
         return "used"
     if not campaign.is_active or (campaign.ends_at and now >= campaign.ends_at):
         return "expired"
+    if coupon.is_expired(now):
+        return "expired"
     if campaign.starts_at > now:
         return "not_yet_valid"
     return "usable"
@@ -221,7 +315,7 @@ def wallet(*, user, now=None) -> list[WalletCoupon]:
     coupons = Coupon.objects.filter(owner=user).select_related("campaign").order_by("-id")
     rows = [WalletCoupon(coupon=c, status=coupon_status(c, now)) for c in coupons]
     far = now + timedelta(days=36500)
-    rows.sort(key=lambda r: (STATUS_ORDER[r.status], r.campaign.ends_at or far, -r.coupon.pk))
+    rows.sort(key=lambda r: (STATUS_ORDER[r.status], r.coupon.valid_until or far, -r.coupon.pk))
     return rows
 
 

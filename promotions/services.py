@@ -22,7 +22,7 @@ import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from accounts import selectors as account_selectors
 from promotions import rules, selectors
 from promotions.audience import audience_matches, member_audience, points_multiplier
+from promotions.cache import promotions_live_invalidate
 from promotions.exceptions import (
     CouponBelowMinSpend,
     CouponClaimLimit,
@@ -397,8 +398,32 @@ def promotion_commit(placement) -> OrderDiscount:
         uses=F("uses") + 1, spent=F("spent") + discount.amount
     )
     if not taken:
+        promotions_live_invalidate()  # priced from a set that no longer holds
         raise PromotionExhausted(detail={"promotion": promotion.code, "reason": "budget_spent"})
     return _record(placement, source=OrderDiscount.Source.PROMOTION, promotion=promotion)
+
+
+def free_shipping_commit(placement) -> OrderDiscount:
+    """Record that a free-shipping promotion waived the fee of a new order (source
+    "shipping", the waived fee as amount, no order lines: it is not part of the order's
+    discount_total): per-member limit, use count and budget like ``promotion_commit``."""
+    discount = placement.discount
+    promotion_id = discount.meta["promotion_id"]
+    account_lock(placement.user.pk)
+    promotion = Promotion.objects.get(pk=promotion_id)
+    if promotion.per_member_limit:
+        used = selectors.promotion_uses_by_member(user=placement.user, promotion_ids=[promotion_id])
+        if used.get(promotion_id, 0) >= promotion.per_member_limit:
+            raise PromotionExhausted(detail={"promotion": promotion.code, "reason": "member_limit"})
+    guard = Q(pk=promotion_id, is_active=True)
+    if promotion.budget is not None:
+        guard &= Q(spent__lte=F("budget") - discount.amount)
+    if not Promotion.objects.filter(guard).update(
+        uses=F("uses") + 1, spent=F("spent") + discount.amount
+    ):
+        promotions_live_invalidate()  # priced from a set that no longer holds
+        raise PromotionExhausted(detail={"promotion": promotion.code, "reason": "budget_spent"})
+    return _record(placement, source=OrderDiscount.Source.SHIPPING, promotion=promotion)
 
 
 def points_commit(placement) -> OrderDiscount:
@@ -461,6 +486,8 @@ def coupon_resolve(*, code, user, now: datetime | None = None) -> ResolvedCoupon
             raise CouponNotYours()
         if coupon.is_used_up:
             raise CouponUsed()
+        if coupon.is_expired(now):
+            raise CouponExpired(detail={"ends_at": coupon.expires_at.isoformat()})
         _campaign_checks(coupon.campaign, user, now)
         return ResolvedCoupon(code=code, campaign=coupon.campaign, coupon=coupon)
     campaign = selectors.campaign_by_public_code(code)
@@ -469,7 +496,8 @@ def coupon_resolve(*, code, user, now: datetime | None = None) -> ResolvedCoupon
     _campaign_checks(campaign, user, now)
     own = (
         Coupon.objects.filter(owner=user, campaign=campaign, used_count__lt=F("max_uses"))
-        .order_by("id")
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by(F("expires_at").asc(nulls_last=True), "id")
         .first()
     )
     if own is not None:
@@ -510,7 +538,13 @@ def coupon_evaluate(resolved: ResolvedCoupon, lines, payables) -> rules.Outcome:
     return outcome
 
 
+def coupon_expiry(campaign: CouponCampaign, start: datetime) -> datetime | None:
+    """A wallet coupon's own expiry: ``valid_days`` after ``start`` (claim or issue)."""
+    return start + timedelta(days=campaign.valid_days) if campaign.valid_days else None
+
+
 def _coupon_new(campaign: CouponCampaign, *, owner=None, source: str, batch: str = "") -> Coupon:
+    now = timezone.now()
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -520,7 +554,8 @@ def _coupon_new(campaign: CouponCampaign, *, owner=None, source: str, batch: str
                     owner=owner,
                     source=source,
                     batch=batch,
-                    claimed_at=timezone.now() if owner is not None else None,
+                    claimed_at=now if owner is not None else None,
+                    expires_at=coupon_expiry(campaign, now) if owner is not None else None,
                 )
         except IntegrityError:
             continue
@@ -541,6 +576,8 @@ def coupon_commit(placement) -> OrderDiscount:
             raise CouponMemberLimit(detail={"limit": campaign.per_member_limit})
     if meta.get("coupon_id"):
         coupon = Coupon.objects.get(pk=meta["coupon_id"])
+        if coupon.is_expired():
+            raise CouponExpired(detail={"ends_at": coupon.expires_at.isoformat()})
     else:
         coupon = _coupon_new(campaign, owner=user, source=Coupon.Source.CLAIMED)
         CouponCampaign.objects.filter(pk=campaign.pk).update(issued_count=F("issued_count") + 1)
@@ -617,6 +654,7 @@ def coupons_issue(*, campaign_id: int, user_ids: Iterable[int], batch: str = "")
             source=Coupon.Source.ISSUED,
             batch=batch,
             claimed_at=now,
+            expires_at=coupon_expiry(campaign, now),
         )
         for uid in sorted(existing - holders)
     ]
@@ -653,11 +691,12 @@ def coupon_claim(*, user, code) -> Coupon:
             if coupon.is_used_up:
                 raise CouponUsed()
             _campaign_checks(coupon.campaign, user, now)
+            expires_at = coupon_expiry(coupon.campaign, now)
             if not Coupon.objects.filter(pk=coupon.pk, owner__isnull=True).update(
-                owner=user, claimed_at=now
+                owner=user, claimed_at=now, expires_at=expires_at
             ):
                 raise CouponNotYours()
-            coupon.owner, coupon.claimed_at = user, now
+            coupon.owner, coupon.claimed_at, coupon.expires_at = user, now, expires_at
             return coupon
         campaign = CouponCampaign.objects.filter(public_code=code).first()
         if campaign is None:
@@ -675,6 +714,9 @@ def coupon_claim(*, user, code) -> Coupon:
 # --- reactions to orders -------------------------------------------------------------------
 
 
+PROMOTION_SOURCES = (OrderDiscount.Source.PROMOTION, OrderDiscount.Source.SHIPPING)
+
+
 def _return_record(record: OrderDiscount, *, coupon_policy: bool) -> bool:
     """Give back what one record took (promotion use and budget, coupon use when the
     policy says so); True when this call returned it."""
@@ -685,7 +727,7 @@ def _return_record(record: OrderDiscount, *, coupon_policy: bool) -> bool:
     )
     if not flipped:
         return False
-    if record.source == OrderDiscount.Source.PROMOTION and record.promotion_id:
+    if record.source in PROMOTION_SOURCES and record.promotion_id:
         Promotion.objects.filter(
             pk=record.promotion_id, uses__gte=1, spent__gte=record.amount
         ).update(uses=F("uses") - 1, spent=F("spent") - record.amount)

@@ -72,18 +72,26 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_local_cache():
-    """Each test starts with an empty local-memory cache.
+def _empty_cache():
+    """Every test starts with an empty cache: cached rows of a rolled-back test are gone.
 
-    On SQLite a rolled-back test frees its primary keys for the next test, so a
-    cache key such as a member's profile-refresh claim could outlive its member
-    and silence the next test's member with the same id. Redis is left alone:
-    clearing it would flush the Celery broker the real-worker tests share, and
-    PostgreSQL never reuses ids.
+    (On SQLite a rolled-back test also frees its primary keys for the next test, so a
+    member's profile-refresh claim could otherwise silence the next member with that id.)
+    Local memory is cleared; on Redis only the shop's own keys (``KEY_PREFIX``) are
+    deleted, never the whole database: the Celery broker of the real-worker tests
+    lives there too.
     """
+    from django.conf import settings
     from django.core.cache import caches
-    from django.core.cache.backends.locmem import LocMemCache
+    from django.core.cache.backends.redis import RedisCache
 
-    if isinstance(caches["default"], LocMemCache):
-        caches["default"].clear()
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
     yield

@@ -225,6 +225,9 @@ PROMOTIONS_AUDIENCE_PROVIDER = "membership.selectors.member_audience"
 PROMOTIONS_AUDIENCE_CHOICES_PROVIDER = "membership.selectors.audience_choices"
 PROMOTIONS_POINTS_MULTIPLIER_PROVIDER = "membership.selectors.points_multiplier"
 PROMOTIONS_SEGMENT_MEMBERS_PROVIDER = "membership.selectors.segment_member_ids"
+# The live promotion set is cached this long (and rebuilt on any promotion save/delete and
+# when a promotion window starts or ends); 0: read on every pricing.
+PROMOTIONS_LIVE_CACHE_SECONDS = env.int("PROMOTIONS_LIVE_CACHE_SECONDS", default=60)
 # What an order saved, shown by the order page, GET orders/ and orders/{id}/, and the admin.
 ORDER_SAVINGS_PROVIDER = "promotions.selectors.order_savings"
 

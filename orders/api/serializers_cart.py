@@ -145,6 +145,13 @@ class ExplanationSerializer(serializers.Serializer):
     )
     max_amount = money(required=False, help_text=_("Points: what max_points is worth."))
     points_per_unit = serializers.IntegerField(required=False)
+    limit = serializers.IntegerField(
+        required=False,
+        help_text=_(
+            'Promotion: its uses per member when `reason` is "members_only" (a visitor; '
+            "`amount` is what it would save once logged in)."
+        ),
+    )
 
 
 class FreeShippingSerializer(serializers.Serializer):

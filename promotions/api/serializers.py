@@ -61,6 +61,8 @@ class CampaignSerializer(serializers.ModelSerializer):
             "min_spend",
             "starts_at",
             "ends_at",
+            "combinable_with_promotions",
+            "valid_days",
         ]
 
 
@@ -69,6 +71,13 @@ class WalletCouponSerializer(serializers.Serializer):
     status = serializers.CharField(help_text=_("usable, not_yet_valid, used or expired."))
     campaign = CampaignSerializer()
     claimed_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=_(
+            "When this coupon stops being usable: its own expiry (the campaign's valid_days "
+            "after claim or issue) or the campaign's end, the earlier; null: no end."
+        ),
+    )
 
     @staticmethod
     def represent(row) -> dict:
@@ -77,6 +86,7 @@ class WalletCouponSerializer(serializers.Serializer):
             "status": row.status,
             "campaign": row.campaign,
             "claimed_at": row.coupon.claimed_at,
+            "expires_at": row.coupon.valid_until,
         }
 
 
@@ -91,7 +101,7 @@ class ClaimedSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Coupon
-        fields = ["code", "campaign", "claimed_at"]
+        fields = ["code", "campaign", "claimed_at", "expires_at"]
 
 
 class ExchangeItemSerializer(serializers.ModelSerializer):

@@ -197,9 +197,10 @@ def test_cart_page_query_count_does_not_grow_with_lines(
         response = member_client.get(CART)
 
     assert len(response.context["cart"].lines) == 20
-    # session, user, cart lines, header count; the member's audience (tier, profile, score,
-    # staff tags), live promotions, the tier again (its privileges), points: none per line
-    assert one_line <= 11
+    # session, user, cart lines, header count, points balance (promotions: from the cache),
+    # and the member's audience for promotions and tier privileges (membership: tier,
+    # profile, score, staff tags, the tier again): none per line
+    assert one_line <= 10
 
 
 # --- update and remove ---------------------------------------------------------------------------

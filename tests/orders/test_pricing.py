@@ -315,3 +315,36 @@ def test_a_zero_threshold_offer_ships_free_whatever_the_amount():
 def test_a_negative_threshold_offer_is_refused():
     with pytest.raises(ValueError):
         price_cart(lines=_lines(("10.00", 1)), pipeline=[_free_shipping_from("-1")])
+
+
+def _scoped_free_shipping(threshold: str, product_ids):
+    def adjuster(ctx):
+        ctx.offer_free_shipping(
+            threshold=threshold,
+            source="promotion",
+            code="TEA",
+            label="Tea",
+            product_ids=product_ids,
+        )
+        return []
+
+    return adjuster
+
+
+@override_settings(SHIPPING_FEE="10.00", FREE_SHIPPING_THRESHOLD="99.00")
+@pytest.mark.parametrize("price,free", [("58.99", False), ("59.00", True)])
+def test_a_scoped_offer_is_judged_on_its_lines_only(price, free):
+    # product 1 in scope, product 2 not: the whole cart is over 59 either way
+    lines = _lines((price, 1), ("40.00", 1))
+    priced = price_cart(lines=lines, pipeline=[_scoped_free_shipping("59.00", [1])])
+
+    assert (priced.shipping_fee == 0) is free
+    if not free:
+        assert [(h.code, h.amount) for h in priced.hints] == [("free_shipping", D("0.01"))]
+
+
+@override_settings(SHIPPING_FEE="10.00", FREE_SHIPPING_THRESHOLD="99.00")
+def test_the_shops_own_rule_is_credited_when_reached():
+    priced = price_cart(lines=_lines(("100.00", 1)), pipeline=[_free_shipping_from("10.00")])
+
+    assert priced.free_shipping.source == "shop"

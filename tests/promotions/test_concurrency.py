@@ -244,3 +244,28 @@ def test_a_promotion_budget_is_never_overspent_by_concurrent_checkouts():
     assert all(isinstance(e, PromotionExhausted) for e in errors), {type(e) for e in errors}
     assert len(results) + len(errors) == 20
     assert Promotion.objects.get(pk=promotion.pk).spent == D("50.00")
+
+
+def test_a_free_shipping_budget_and_per_member_limit_hold_under_concurrent_checkouts(settings):
+    from promotions.exceptions import PromotionExhausted
+    from promotions.models import OrderDiscount, Promotion
+    from tests.factories import PromotionFactory
+
+    settings.SHIPPING_FEE, settings.FREE_SHIPPING_THRESHOLD = "10.00", "99.00"
+    promotion = PromotionFactory(
+        code="ship", kind="free_shipping", tiers=[], min_spend=D("0"), budget=D("50.00")
+    )
+    product = ProductFactory(price=D("20.00"), stock=100)
+    buyers = _buyers(product, 20)
+
+    results, errors = run_in_threads(
+        [lambda m=m, a=a: order_place(user=m, address_id=a.pk) for m, a in buyers]
+    )
+
+    promotion.refresh_from_db()
+    assert promotion.spent == D("50.00") and promotion.uses == 5
+    free = Order.objects.filter(shipping_fee=D("0.00"))
+    assert free.count() == 5 == OrderDiscount.objects.filter(source="shipping").count()
+    assert all(isinstance(e, PromotionExhausted) for e in errors), {type(e) for e in errors}
+    assert len(results) + len(errors) == 20
+    assert Promotion.objects.get(pk=promotion.pk).spent <= promotion.budget

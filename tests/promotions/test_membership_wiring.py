@@ -31,7 +31,7 @@ def _priced(member, price: str):
     return cart_view(owner=CartOwner(user=member), options={}).priced
 
 
-def test_a_gold_only_promotion_then_the_gold_discount_and_free_shipping():
+def test_a_gold_only_promotion_then_the_gold_discount():
     PromotionFactory(code="gold-200-20", tiers=[["200.00", "20.00"]], tier_codes=["gold"])
     member = _gold(MemberFactory())
 
@@ -39,8 +39,16 @@ def test_a_gold_only_promotion_then_the_gold_discount_and_free_shipping():
 
     by_source = {d.source: d.amount for d in priced.discounts}
     assert by_source == {"promotion": D("20.00"), "tier": D("11.50")}  # 5 % of 230.00
+    assert priced.total == D("218.50")  # shipping free: the shop's own threshold (99.00)
+
+
+def test_gold_ships_free_below_the_shop_threshold():
+    member = _gold(MemberFactory())
+
+    priced = _priced(member, "50.00")
+
     assert priced.shipping_fee == D("0.00") and priced.free_shipping.source == "tier"
-    assert priced.total == D("218.50")
+    assert priced.total == D("47.50")  # 5 % off 50.00
 
 
 def test_a_member_of_the_entry_tier_gets_neither():
