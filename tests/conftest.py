@@ -36,6 +36,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def _celery_eager_unless_real_worker(request: pytest.FixtureRequest):
     """Run Celery tasks in-process, except in tests marked ``celery_worker``."""
     if request.node.get_closest_marker("celery_worker"):
+        # Eager tasks run from several threads at once (the concurrency tests) can leave
+        # Celery's process-wide "joining would block" flag set (each run saves and restores
+        # it, and the threads interleave); this process is no worker, so clear it.
+        from celery._state import _set_task_join_will_block
+
+        _set_task_join_will_block(False)
         yield
         return
     from config.celery import app
