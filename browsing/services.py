@@ -29,6 +29,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from browsing.models import Event, Favorite
+from browsing.signals import member_activity_send
 from catalog.models import Product
 from config.api.errors import NotFound
 
@@ -101,6 +102,8 @@ def event_record(
     user_id = _user_id(user)
     if user_id is None and not visitor:
         return None
+    if product_id:
+        member_activity_send(user_id=user_id, event_type=event_type, product_id=product_id)
     return Event.objects.create(
         user_id=user_id,
         session_key=visitor[:40],
@@ -159,6 +162,7 @@ def product_view_record(
             source=source,
             occurred_at=now,
         )
+    member_activity_send(user_id=user_id, event_type=Event.Type.VIEW, product_id=product_id)
     return True
 
 
@@ -361,4 +365,6 @@ def events_ingest(*, user, events: Sequence[dict], rejected: Iterable[dict] = ()
             )
         Event.objects.bulk_create(rows, ignore_conflicts=True)
         result.accepted = len(rows)
+        if any(row.product_id for row in rows):
+            member_activity_send(user_id=user.pk, event_type="batch", product_id=None)
     return result

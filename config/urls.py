@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("accounts/", include("accounts.urls")),
     path("", include("orders.urls")),
+    path("", include("recommend.urls")),
     path("", include("browsing.urls")),
 ]
 

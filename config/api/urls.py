@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("", include("browsing.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("recommend.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]

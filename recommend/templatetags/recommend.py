@@ -1,0 +1,52 @@
+"""Storefront strips: ``{% recommended_for_you %}`` (home), ``{% similar_items product %}``
+and ``{% bought_together product %}`` (product page), ``{% cart_suggestions %}`` (cart).
+
+Each reads one served list (a bounded number of queries, see ``recommend.serving``)
+and renders ``recommend/_strip.html``; links carry the list id for click tracking.
+"""
+
+from django import template
+from django.utils.translation import gettext as _
+
+from recommend import serving
+
+register = template.Library()
+STRIP = "recommend/_strip.html"
+
+
+def _strip(served, title: str, strip_id: str) -> dict:
+    return {"served": served, "title": title, "strip_id": strip_id}
+
+
+@register.inclusion_tag(STRIP, takes_context=True)
+def recommended_for_you(context, k: int = 10):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    served = serving.recommendations_for(user=user, context="home", k=k)
+    title = _("Recommended for you") if user and user.is_authenticated else _("Popular right now")
+    return _strip(served, title, "for-you-title")
+
+
+@register.inclusion_tag(STRIP, takes_context=True)
+def cart_suggestions(context, k: int = 8):
+    request = context.get("request")
+    served = serving.recommendations_for(user=getattr(request, "user", None), context="cart", k=k)
+    return _strip(served, _("You may also like"), "also-like-title")
+
+
+@register.inclusion_tag(STRIP, takes_context=True)
+def similar_items(context, product, k: int = 8):
+    request = context.get("request")
+    served = serving.item_list(
+        product_id=product.pk, kind="similar", k=k, user=getattr(request, "user", None)
+    )
+    return _strip(served, _("Similar items"), "similar-title")
+
+
+@register.inclusion_tag(STRIP, takes_context=True)
+def bought_together(context, product, k: int = 6):
+    request = context.get("request")
+    served = serving.item_list(
+        product_id=product.pk, kind="bought", k=k, user=getattr(request, "user", None)
+    )
+    return _strip(served, _("Frequently bought together"), "bought-together-title")
