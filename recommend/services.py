@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 LOCK_KEY = "recommend:train-lock"
 FOLD_IN_KEY = "recommend:fold-in:{user_id}"
 WRITE_BATCH = 2000
+LIVE_CACHE_KEY = "recommend:live-version"  # serving.live_version
 
 
 # --- the lock -----------------------------------------------------------------------------
@@ -322,6 +323,7 @@ def version_publish(*, version_id: int) -> ModelVersion:
         version.published_at = now
         version.finished_at = version.finished_at or now
         version.save(update_fields=["status", "progress", "stage", "published_at", "finished_at"])
+    transaction.on_commit(lambda: cache.delete(LIVE_CACHE_KEY))
     return version
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -104,12 +105,23 @@ def clean_context(value) -> str:
 # --- reading the live version -------------------------------------------------------------
 
 
+LIVE_CACHE_KEY = "recommend:live-version"
+LIVE_CACHE_SECONDS = 30
+
+
 def live_version() -> dict | None:
-    return (
+    """The live version's id and popularity lists, cached for ``LIVE_CACHE_SECONDS``
+    (publish and rollback clear the key; other processes follow within that time)."""
+    cached = cache.get(LIVE_CACHE_KEY)
+    if cached is not None:
+        return cached or None
+    row = (
         ModelVersion.objects.filter(status=ModelVersion.Status.LIVE)
         .values("pk", "popular", "popular_by_category")
         .first()
     )
+    cache.set(LIVE_CACHE_KEY, row or {}, LIVE_CACHE_SECONDS)
+    return row
 
 
 @lru_cache(maxsize=32)
@@ -191,23 +203,35 @@ def _newest_fill(builder: _Builder) -> None:
 
 
 def _log(served: Served, *, user, anchor: int | None = None, log: bool = True) -> Served:
-    for position, item in enumerate(served.items):
-        item.position = position
-    if log:
-        row = ServedList.objects.create(
-            user=user if user is not None and user.is_authenticated else None,
-            context=served.context,
-            version_id=served.version_id,
-            anchor_product_id=anchor,
-            items=[item.product.pk for item in served.items],
-        )
-        served.list_id = row.pk
-        for item in served.items:
-            item.click_url = reverse("recommend:click", args=[row.pk, item.product.pk])
-    else:
-        for item in served.items:
+    return _log_many([served], user=user, anchor=anchor, log=log)[0]
+
+
+def _log_many(
+    lists: list[Served], *, user, anchor: int | None = None, log: bool = True
+) -> list[Served]:
+    """Number the items and store each list as one ServedList row (one INSERT for all)."""
+    member = user if user is not None and user.is_authenticated else None
+    rows = []
+    for served in lists:
+        for position, item in enumerate(served.items):
+            item.position = position
             item.click_url = item.product.get_absolute_url()
-    return served
+        rows.append(
+            ServedList(
+                user=member,
+                context=served.context,
+                version_id=served.version_id,
+                anchor_product_id=anchor,
+                items=[item.product.pk for item in served.items],
+            )
+        )
+    if log and rows:
+        ServedList.objects.bulk_create(rows)
+        for served, row in zip(lists, rows, strict=True):
+            served.list_id = row.pk
+            for item in served.items:
+                item.click_url = reverse("recommend:click", args=[row.pk, item.product.pk])
+    return lists
 
 
 def _popular_fill(builder: _Builder, version: dict | None, categories: list[int]) -> None:
@@ -344,11 +368,15 @@ def recommendations_for(*, user, context: str = "home", k: int = 10, log: bool =
     return _log(Served(context, version_id, builder.items), user=user, log=log)
 
 
-def item_list(*, product_id: int, kind: str, k: int = 10, user=None, log: bool = True) -> Served:
-    """Similar items or bought-together items of a product, filled to ``k``.
+def item_lists(
+    *, product_id: int, kinds: tuple[str, ...] = ("similar",), k: int = 10, user=None, log=True
+) -> dict[str, Served]:
+    """Similar items and/or bought-together items of a product, each filled to ``k``.
 
     Bought-together falls back to similar items, both to popular products of
-    the product's category, then of the shop.
+    the product's category, then of the shop. One query for the stored lists,
+    one for the products, one INSERT for the served lists (plus one for the
+    newest products when everything else is short).
     """
     k = clean_k(k)
     version = live_version()
@@ -361,25 +389,40 @@ def item_list(*, product_id: int, kind: str, k: int = 10, user=None, log: bool =
             )
         )
     similar = lists.get(ItemList.Kind.SIMILAR, [])
-    together = lists.get(ItemList.Kind.BOUGHT_TOGETHER, []) if kind == "bought" else []
+    together = lists.get(ItemList.Kind.BOUGHT_TOGETHER, [])
     by_category = (version or {}).get("popular_by_category") or {}
-    # the anchor's category is known once the anchor is fetched; fetch a wide pool
+    # the anchor's category is known only once it is fetched: take a wide pool
     pool = together + similar + [pk for ids in by_category.values() for pk in ids[:10]]
+    pool += list((version or {}).get("popular") or [])[:50]
     products = _fetch([product_id] + pool)
     anchor = products.get(product_id)
-    context = ServedList.Context.BOUGHT_TOGETHER if kind == "bought" else ServedList.Context.SIMILAR
     banned = {product_id} | excluded_for(user)
-    builder = _Builder(k, banned, products, lambda p: False)
     name = anchor.display_name if anchor else ""
-    for pk in together:
-        builder.offer(
-            pk, "bought_together", lambda: _("Often bought together with %(name)s") % {"name": name}
+    out: dict[str, Served] = {}
+    for kind in kinds:
+        builder = _Builder(k, banned, products, lambda p: False)
+        if kind == "bought":
+            for pk in together:
+                builder.offer(
+                    pk,
+                    "bought_together",
+                    lambda: _("Often bought together with %(name)s") % {"name": name},
+                )
+        for pk in similar:
+            builder.offer(pk, "similar", lambda: _("Similar to %(name)s") % {"name": name})
+        _popular_fill(builder, version, [anchor.category_id] if anchor else [])
+        _newest_fill(builder)
+        context = (
+            ServedList.Context.BOUGHT_TOGETHER if kind == "bought" else ServedList.Context.SIMILAR
         )
-    for pk in similar:
-        builder.offer(pk, "similar", lambda: _("Similar to %(name)s") % {"name": name})
-    _popular_fill(builder, version, [anchor.category_id] if anchor else [])
-    _newest_fill(builder)
-    return _log(Served(context, version_id, builder.items), user=user, anchor=product_id, log=log)
+        out[kind] = Served(context, version_id, builder.items)
+    _log_many(list(out.values()), user=user, anchor=product_id, log=log)
+    return out
+
+
+def item_list(*, product_id: int, kind: str, k: int = 10, user=None, log: bool = True) -> Served:
+    """One list of ``item_lists``."""
+    return item_lists(product_id=product_id, kinds=(kind,), k=k, user=user, log=log)[kind]
 
 
 def rerank_search(user, product_ids: list[int]) -> list[int]:

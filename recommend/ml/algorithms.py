@@ -161,15 +161,15 @@ class ALS(Model):
         from implicit.cpu.als import AlternatingLeastSquares
 
         p = self.params
-        model = AlternatingLeastSquares(
-            factors=int(p["factors"]),
-            regularization=float(p["regularization"]),
-            alpha=float(p["alpha"]),
-            iterations=int(p["iterations"]),
-            num_threads=ctx.threads,
-            random_state=0,
-        )
         with threadpool_limits(1, "blas"):  # implicit parallelises itself
+            model = AlternatingLeastSquares(
+                factors=int(p["factors"]),
+                regularization=float(p["regularization"]),
+                alpha=float(p["alpha"]),
+                iterations=int(p["iterations"]),
+                num_threads=ctx.threads,
+                random_state=0,
+            )
             model.fit(ctx.X, show_progress=False)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)

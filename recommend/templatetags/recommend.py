@@ -1,5 +1,6 @@
-"""Storefront strips: ``{% recommended_for_you %}`` (home), ``{% similar_items product %}``
-and ``{% bought_together product %}`` (product page), ``{% cart_suggestions %}`` (cart).
+"""Storefront strips: ``{% recommended_for_you %}`` (home), ``{% product_recommendations
+product %}`` (bought together and similar items, product page), ``{% cart_suggestions %}``
+(cart).
 
 Each reads one served list (a bounded number of queries, see ``recommend.serving``)
 and renders ``recommend/_strip.html``; links carry the list id for click tracking.
@@ -34,19 +35,19 @@ def cart_suggestions(context, k: int = 8):
     return _strip(served, _("You may also like"), "also-like-title")
 
 
-@register.inclusion_tag(STRIP, takes_context=True)
-def similar_items(context, product, k: int = 8):
+@register.inclusion_tag("recommend/_product_strips.html", takes_context=True)
+def product_recommendations(context, product, k: int = 8):
+    """ "Frequently bought together" and "Similar items" of a product page."""
     request = context.get("request")
-    served = serving.item_list(
-        product_id=product.pk, kind="similar", k=k, user=getattr(request, "user", None)
+    lists = serving.item_lists(
+        product_id=product.pk,
+        kinds=("bought", "similar"),
+        k=k,
+        user=getattr(request, "user", None),
     )
-    return _strip(served, _("Similar items"), "similar-title")
-
-
-@register.inclusion_tag(STRIP, takes_context=True)
-def bought_together(context, product, k: int = 6):
-    request = context.get("request")
-    served = serving.item_list(
-        product_id=product.pk, kind="bought", k=k, user=getattr(request, "user", None)
-    )
-    return _strip(served, _("Frequently bought together"), "bought-together-title")
+    return {
+        "strips": [
+            _strip(lists["bought"], _("Frequently bought together"), "bought-together-title"),
+            _strip(lists["similar"], _("Similar items"), "similar-title"),
+        ]
+    }
