@@ -186,20 +186,25 @@ def _fetch(ids: list[int]) -> dict[int, Product]:
     return {p.pk: p for p in Product.objects.filter(pk__in=ids).select_related("category", "brand")}
 
 
-def _newest_fill(builder: _Builder) -> None:
-    """The last resort: newest in-stock products (one query, only when still short)."""
+def _newest_fill(builder: _Builder, pool: list[Product] | None = None) -> list[Product] | None:
+    """The last resort: newest in-stock products (one query, only when still short).
+
+    Returns the products read, so that sibling lists can reuse them (``pool``).
+    """
     if builder.full():
-        return
-    exclude = builder.banned | builder.chosen
-    rows = (
-        Product.objects.filter(is_active=True, stock__gt=0)
-        .exclude(pk__in=list(exclude)[:MAX_CANDIDATES])
-        .select_related("category", "brand")
-        .order_by("-created_at", "-id")[: builder.k + len(builder.items)]
-    )
-    for product in rows:
+        return pool
+    if pool is None:
+        exclude = builder.banned | builder.chosen
+        pool = list(
+            Product.objects.filter(is_active=True, stock__gt=0)
+            .exclude(pk__in=list(exclude)[:MAX_CANDIDATES])
+            .select_related("category", "brand")
+            .order_by("-created_at", "-id")[: 2 * builder.k + len(builder.items)]
+        )
+    for product in pool:
         builder.products.setdefault(product.pk, product)
         builder.offer(product.pk, "new", _("New in the shop"))
+    return pool
 
 
 def _log(served: Served, *, user, anchor: int | None = None, log: bool = True) -> Served:
@@ -399,6 +404,7 @@ def item_lists(
     banned = {product_id} | excluded_for(user)
     name = anchor.display_name if anchor else ""
     out: dict[str, Served] = {}
+    newest = None
     for kind in kinds:
         builder = _Builder(k, banned, products, lambda p: False)
         if kind == "bought":
@@ -411,7 +417,7 @@ def item_lists(
         for pk in similar:
             builder.offer(pk, "similar", lambda: _("Similar to %(name)s") % {"name": name})
         _popular_fill(builder, version, [anchor.category_id] if anchor else [])
-        _newest_fill(builder)
+        newest = _newest_fill(builder, newest)
         context = (
             ServedList.Context.BOUGHT_TOGETHER if kind == "bought" else ServedList.Context.SIMILAR
         )
