@@ -399,7 +399,7 @@ def item_lists(
     # the anchor's category is known only once it is fetched: take a wide pool
     pool = together + similar + [pk for ids in by_category.values() for pk in ids[:10]]
     pool += list((version or {}).get("popular") or [])[:50]
-    products = _fetch([product_id] + pool)
+    products = _fetch([product_id] + pool) if pool else {}  # no model: only the newest fill
     anchor = products.get(product_id)
     banned = {product_id} | excluded_for(user)
     name = anchor.display_name if anchor else ""
