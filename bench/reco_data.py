@@ -119,3 +119,49 @@ def to_arrays(rows):
     values = np.array([float(r[4]) if r[4] != "" else np.nan for r in rows], dtype=np.float32)
     times = np.array([r[3] for r in rows], dtype=np.float64)
     return users, items, kinds, values, times
+
+
+def synthetic_arrays(n: int, *, seed: int = 0, items: int | None = None, users: int | None = None):
+    """``synthetic_events`` vectorised, straight to arrays (for millions of rows).
+
+    Returns (users, items, kinds, values, times) with integer ids. Each user has
+    three topics (weights 0.6 / 0.3 / 0.1); an event's topic is one of them, its
+    item a Zipf draw inside the topic; 30% of events repeat the user's previous
+    topic's neighbourhood (the next item id in the topic), so order carries signal.
+    """
+    from recommend.ml.data import KIND_CODES
+
+    rng = np.random.default_rng(seed)
+    n_users = users or max(50, n // 20)
+    n_items = items or max(100, min(20_000, n // 25))
+    topics = 50
+    item_topic = rng.integers(0, topics, n_items)
+    order = np.argsort(item_topic, kind="stable")
+    starts = np.searchsorted(item_topic[order], np.arange(topics))
+    sizes = np.bincount(item_topic, minlength=topics)
+    lengths = np.minimum(np.maximum(1, rng.zipf(1.6, n_users)), 500).astype(float)
+    lengths = np.maximum(1, np.round(lengths * n / lengths.sum())).astype(np.int64)
+    user = np.repeat(np.arange(n_users), lengths)
+    m = len(user)
+    favs = rng.integers(0, topics, (n_users, 3))
+    pick = rng.choice(3, m, p=[0.6, 0.3, 0.1])
+    topic = favs[user, pick]
+    topic = np.where(rng.random(m) < 0.05, rng.integers(0, topics, m), topic)
+    size = np.maximum(sizes[topic], 1)
+    rank = np.minimum(rng.zipf(1.3, m) - 1, size - 1)
+    item = order[np.minimum(starts[topic] + rank, n_items - 1)]
+    # sessions: 30% of events follow the previous item of the same user
+    follow = (rng.random(m) < 0.3) & np.r_[False, user[1:] == user[:-1]]
+    prev = np.r_[item[:1], item[:-1]]
+    item = np.where(follow, (prev + 1) % n_items, item)
+    start = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
+    t0 = start + rng.random(n_users) * 200 * 86_400
+    gaps = rng.exponential(86_400 * 2, m)
+    first = np.r_[0, np.cumsum(lengths)[:-1]]
+    cum = np.cumsum(gaps)
+    times = t0[user] + cum - np.repeat(cum[first], lengths)
+    names = ("view", "view", "view", "cart_add", "favorite", "purchase")
+    kinds_pool = np.array([KIND_CODES[k] for k in names], dtype=np.int8)
+    kinds = kinds_pool[rng.integers(0, len(kinds_pool), m)]
+    values = np.full(m, np.nan, dtype=np.float32)
+    return user, item.astype(np.int64), kinds, values, times
