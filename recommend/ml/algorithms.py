@@ -67,7 +67,7 @@ def top_k_rows(dense: np.ndarray, k: int, offset: int = 0) -> sp.coo_matrix:
     rows = np.repeat(np.arange(n), k)
     keep = vals.ravel() > 0
     return sp.coo_matrix(
-        (vals.ravel()[keep], (rows[keep] + offset, idx.ravel()[keep])), shape=(n, m)
+        (vals.ravel()[keep], (rows[keep] + offset, idx.ravel()[keep])), shape=(n + offset, m)
     )
 
 
@@ -83,10 +83,18 @@ def prune(S, k: int) -> sp.csr_matrix:
     for start in range(0, n, block):
         chunk = S[start : start + block]
         chunk = chunk.toarray() if sp.issparse(chunk) else np.asarray(chunk)
-        part = top_k_rows(chunk, k)
-        parts.append(sp.coo_matrix((part.data, (part.row + start, part.col)), shape=S.shape))
-    out = sp.vstack(parts).tocsr() if parts else sp.csr_matrix(S.shape)
-    return out.astype(np.float32)
+        parts.append(top_k_rows(chunk, k, offset=start))
+    return _stack(parts, S.shape)
+
+
+def _stack(parts: list[sp.coo_matrix], shape: tuple) -> sp.csr_matrix:
+    """One CSR matrix from row blocks given as COO with global row numbers."""
+    if not parts:
+        return sp.csr_matrix(shape, dtype=np.float32)
+    data = np.concatenate([p.data for p in parts]).astype(np.float32)
+    rows = np.concatenate([p.row for p in parts])
+    cols = np.concatenate([p.col for p in parts])
+    return sp.csr_matrix((data, (rows, cols)), shape=shape)
 
 
 def dense(product) -> np.ndarray:
@@ -254,11 +262,8 @@ class RP3Beta(Model):
             dense *= penalty[None, :]
             rows = np.arange(dense.shape[0])
             dense[rows, rows + start] = 0.0
-            part = top_k_rows(dense, int(p["k"]))
-            parts.append(
-                sp.coo_matrix((part.data, (part.row + start, part.col)), shape=(n_items, n_items))
-            )
-        S = sp.vstack(parts).tocsr() if parts else sp.csr_matrix((n_items, n_items))
+            parts.append(top_k_rows(dense, int(p["k"]), offset=start))
+        S = _stack(parts, (n_items, n_items))
         self.S = normalize(S, norm="l1", axis=1).astype(np.float32)
 
 

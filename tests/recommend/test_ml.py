@@ -203,3 +203,18 @@ def test_fold_in_scores_rank_like_the_refitted_model():
     folded = pipeline.fold_in_scores(fitted.artefact(), mine)
 
     assert set(np.argsort(-folded)[:3]) == set(top[0])
+
+
+def test_similarities_computed_in_row_blocks_keep_their_shape(monkeypatch):
+    from recommend.ml import algorithms
+
+    monkeypatch.setattr(algorithms, "BLOCK_CELLS", 50)  # 2-3 rows per block
+    inter = two_groups()
+    ctx = Context(inter, pairs(inter), threads=1)
+
+    rp3 = build("rp3beta", pipeline.STARTS["rp3beta"]).fit(ctx)
+    ease = build("ease", {"lambda": 10.0}).fit(ctx)
+
+    assert rp3.S.shape == (20, 20)
+    assert algorithms.prune(ease.S, 5).shape == (20, 20)
+    assert (algorithms.prune(ease.S, 5).getnnz(axis=1) <= 5).all()
