@@ -163,7 +163,10 @@ class _Builder:
     def full(self) -> bool:
         return len(self.items) >= self.k
 
-    def offer(self, pk: int, reason: str, text) -> None:
+    def offer(self, pk: int, reason, text=None) -> None:
+        """Take ``pk`` if it passes the filters. ``reason`` is a code and ``text`` its
+        text (or a callable giving it), or ``reason`` is a callable giving both;
+        either is evaluated only for products taken."""
         if self.full() or pk in self.chosen:
             return
         product = self.products.get(pk)
@@ -172,6 +175,8 @@ class _Builder:
         if pk in self.banned and not self.allow_bought(product):
             return
         self.chosen.add(pk)
+        if callable(reason):
+            reason, text = reason()
         self.items.append(Item(product, reason, text() if callable(text) else text))
 
 
@@ -258,12 +263,13 @@ def _popular_fill(builder: _Builder, version: dict | None, categories: list[int]
         builder.offer(pk, "popular", _("Popular right now"))
 
 
-def _popular_ids(version: dict | None, categories: list[int]) -> list[int]:
+def _popular_ids(version: dict | None, categories: list[int], k: int = 10) -> list[int]:
+    """Enough popular products (of ``categories``, then overall) to fill a list of k."""
     if not version:
         return []
     by_category = version["popular_by_category"] or {}
-    ids = [pk for c in categories for pk in by_category.get(str(c), [])[:20]]
-    return ids + list(version["popular"] or [])[:200]
+    ids = [pk for c in categories[:ANCHORS] for pk in by_category.get(str(c), [])[:k]]
+    return ids + list(version["popular"] or [])[: 2 * k + 20]
 
 
 # --- the lists ----------------------------------------------------------------------------
@@ -331,13 +337,14 @@ def recommendations_for(*, user, context: str = "home", k: int = 10, log: bool =
         hard |= set(similar.get(product_id, [])[:NEGATIVE_NEIGHBOURS])
     if context == "home":  # what they already looked at is not news (bought: see below)
         hard |= {pk for pk, event_type in latest.items() if event_type != Event.Type.PURCHASE}
+    # a pool a few times k: what the filters drop is refilled from the next source
     candidates = []
     for pk in cart:
-        candidates += together.get(pk, [])[:20]
-    candidates += stored
+        candidates += together.get(pk, [])[:k]
+    candidates += stored[: 3 * k + 10]
     for pk in anchors:
-        candidates += similar.get(pk, [])[:20]
-    products = _fetch(candidates + list(latest) + _popular_ids(version, preferred))
+        candidates += similar.get(pk, [])[:k]
+    products = _fetch(candidates + anchors + _popular_ids(version, preferred, k))
 
     def allow(product: Product) -> bool:
         """Bought before, but a repeat-purchase product (and not hidden otherwise)."""
@@ -345,12 +352,16 @@ def recommendations_for(*, user, context: str = "home", k: int = 10, log: bool =
 
     builder = _Builder(k, hard | purchased, products, allow)
 
+    explained: dict[int, int] = {}  # product -> the latest anchor it is similar to
+    for anchor in reversed(anchors):
+        if anchor in products:
+            explained.update(dict.fromkeys(similar.get(anchor, ()), anchor))
+
     def because(pk: int):
-        for anchor in anchors:
-            if pk in similar.get(anchor, ()) and anchor in products:
-                name = products[anchor].display_name
-                return lambda: _verb(latest.get(anchor, Event.Type.VIEW), name)
-        return None
+        anchor = explained.get(pk)
+        if anchor is None:
+            return "for_you", _("Picked for you")
+        return "because", _verb(latest.get(anchor, Event.Type.VIEW), products[anchor].display_name)
 
     for pk in cart:
         name = products[pk].display_name if pk in products else ""
@@ -361,11 +372,10 @@ def recommendations_for(*, user, context: str = "home", k: int = 10, log: bool =
                 lambda n=name: _("Often bought together with %(name)s") % {"name": n},
             )
     for pk in stored:
-        reason = because(pk)
-        builder.offer(pk, "because" if reason else "for_you", reason or _("Picked for you"))
+        builder.offer(pk, lambda pk=pk: because(pk))
     for anchor in anchors:
         for pk in similar.get(anchor, []):
-            builder.offer(pk, "because", because(pk) or _("Picked for you"))
+            builder.offer(pk, lambda pk=pk: because(pk))
     browsed = [products[pk].category_id for pk in latest if pk in products]
     categories = list(dict.fromkeys(preferred + browsed))
     _popular_fill(builder, version, categories)
