@@ -315,27 +315,32 @@ class Search:
         self.progress(0.8, "data knobs")
 
     def _greedy(self, rows: np.ndarray, order: list[str], z: dict) -> tuple[dict, float]:
-        def score(weights: dict) -> float:
-            total = sum(w * z[f][rows] for f, w in weights.items())
-            ranks = metrics.target_ranks(total, self.targets[rows])
+        """Greedy forward selection of blend weights on the validation ``rows``."""
+        targets = self.targets[rows]
+        parts = {f: z[f][rows] for f in order}
+
+        def score(total: np.ndarray) -> float:
+            ranks = metrics.target_ranks(total, targets)
             return metrics.objective(
                 {"hr@10": metrics.hit_rate(ranks, 10), "ndcg@10": metrics.ndcg(ranks, 10)}
             )
 
         weights = {order[0]: 1.0}
-        best = score(weights)
+        total = parts[order[0]].copy()
+        best = score(total)
         for _round in range(3):
             found = None
             for family in order[1:]:
                 if family in weights:
                     continue
                 for w in BLEND_WEIGHTS:
-                    value = score({**weights, family: w})
+                    value = score(total + w * parts[family])
                     if value > best + 1e-6:
                         best, found = value, (family, w)
             if not found or self.left() < -60:
                 break
             weights[found[0]] = found[1]
+            total += found[1] * parts[found[0]]
         return weights, best
 
     def _blend(self) -> Choice:
