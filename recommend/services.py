@@ -237,7 +237,11 @@ def _write_item_lists(version, data, fitted) -> None:
                 [int(x) for x in data.item_ids[S.indices[lo:hi][order]]],
                 [round(float(x), 5) for x in S.data[lo:hi][order]],
             )
-    content = training.content_neighbours(k)
+    # content similarity fills the lists collaborative filtering leaves short
+    full = {pk for pk, (items, _scores) in cf.items() if len(items) >= k}
+    active = training.Product.objects.filter(is_active=True).values_list("pk", flat=True)
+    short = [pk for pk in active.iterator(chunk_size=10_000) if pk not in full]
+    content = training.content_neighbours(k, only=short)
     rows = []
     for product_id in set(cf) | set(content):
         items, scores = cf.get(product_id, ([], []))

@@ -112,8 +112,14 @@ def content_neighbours(k: int, *, only: list[int] | None = None) -> dict[int, tu
     if len(products) < 2:
         return {}
     ids = np.array([p["pk"] for p in products])
+    # words in more than half the catalogue ("Imported", one category) say nothing and
+    # would make every pair similar (a dense product)
     vectorizer = TfidfVectorizer(
-        sublinear_tf=True, max_features=50_000, token_pattern=r"(?u)\b\w+\b", dtype=np.float32
+        sublinear_tf=True,
+        max_features=50_000,
+        max_df=0.5 if len(products) > 20 else 1.0,
+        token_pattern=r"(?u)\b\w+\b",
+        dtype=np.float32,
     )
     V = normalize(vectorizer.fit_transform(product_documents(products))).tocsr()
     rows = np.arange(len(ids)) if only is None else np.flatnonzero(np.isin(ids, only))
