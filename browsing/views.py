@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -22,7 +21,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -141,17 +139,6 @@ def product_detail(request: HttpRequest, pk: int, slug: str | None = None) -> Ht
     )
 
 
-def _personalised(request: HttpRequest, products: list) -> list:
-    """A page of results re-ranked for a member by ``settings.SEARCH_RERANKER``, a
-    dotted path to a callable (user, [product ids]) -> [product ids]; unset: as is."""
-    path = getattr(settings, "SEARCH_RERANKER", "")
-    if not path or not request.user.is_authenticated or len(products) < 2:
-        return products
-    by_id = {product.pk: product for product in products}
-    order = [pk for pk in import_string(path)(request.user, list(by_id)) if pk in by_id]
-    return [by_id.pop(pk) for pk in dict.fromkeys(order)] + list(by_id.values())
-
-
 def search(request: HttpRequest) -> HttpResponse:
     """Search results. Page 1 logs the search (query, result count); its event id
     rides on the result links (``?sr=``) so the product view records the click."""
@@ -164,7 +151,8 @@ def search(request: HttpRequest) -> HttpResponse:
     brands = selectors.brand_facets(matches)
     form = ProductFilterForm(request.GET, brands=brands, searching=True)
     page, products = _paginate(request, selectors.product_search(query, **form.filters()))
-    products = _personalised(request, products)
+    if form.filters()["ordering"] == selectors.Ordering.RELEVANCE:
+        products = selectors.products_personalised(request.user, products)
     search_ref = None
     if page.number == 1 and request.method == "GET":
         search_ref = services.search_record(
