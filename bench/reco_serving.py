@@ -12,6 +12,8 @@ drives each endpoint with Debian's ``wrk`` (``apt-get install wrk``; 2 threads,
 * ``GET /api/v1/products/{id}/similar/?k=10``: one product's similar items.
 
     .venv/bin/python bench/reco_serving.py [--duration 10] [--connections 16]
+    .venv/bin/python bench/reco_serving.py --database-url postgres://postgres@127.0.0.1:5432/DB
+      (DB migrated, ``seed_demo`` and ``train_recommender`` run on it beforehand)
 
 Only loopback; each run is bounded by ``--duration``.
 """
@@ -72,10 +74,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--database-url",
+        help="an already seeded and trained database (e.g. PostgreSQL) instead of the SQLite one",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
     env = {**ensure(DEFAULT_DB), "REDIS_URL": ""}
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
     token, product_id = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "shell", "-c", TOKEN_SCRIPT],
         env=env, capture_output=True, text=True, check=True, cwd=ROOT,
@@ -101,8 +109,9 @@ def main() -> None:
             (f"similar  GET products/{product_id}/similar/?k=10",
              f"{base}/api/v1/products/{product_id}/similar/?k=10"),
         ]  # fmt: skip
+        engine = "PostgreSQL" if env["DATABASE_URL"].startswith("postgres") else "SQLite"
         print(
-            f"gunicorn 2 sync workers, SQLite, DEBUG off; wrk 2 threads, "
+            f"gunicorn 2 sync workers, {engine}, DEBUG off; wrk 2 threads, "
             f"{args.connections} connections, {args.duration}s each"
         )
         head = ("endpoint", "req/s", "p50", "p99", "requests", "non-2xx")
