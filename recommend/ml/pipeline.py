@@ -359,6 +359,8 @@ class Search:
         if item_based:
             choice.similarity = self._component(item_based[0], 1.0)
         order = [t.family for t in ranked[:5]]
+        if "pop" in self.best and "pop" not in order:  # popularity often helps a blend's HR
+            order.append("pop")
         if len(order) < 2:
             return choice
         z = {f: zscore(self.kept[f]) for f in order}
