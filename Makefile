@@ -8,6 +8,7 @@ PY := $(BIN)/python
 PORT ?= 8000
 SEED ?= 42
 SCALE ?= small
+RECOMMEND_BUDGET ?= 60
 
 .PHONY: run test venv migrate seed lint format worker beat messages browser-deps clean
 
@@ -26,6 +27,7 @@ migrate: venv
 
 seed: migrate
 	$(PY) manage.py seed_demo --seed $(SEED) --scale $(SCALE)
+	$(PY) manage.py train_recommender --quiet --budget $(RECOMMEND_BUDGET)
 
 run: seed
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

@@ -29,7 +29,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from browsing.models import Event, Favorite
-from browsing.signals import events_recorded
+from browsing.signals import member_activity_send
 from catalog.models import Product
 from config.api.errors import NotFound
 
@@ -102,7 +102,7 @@ def event_record(
     user_id = _user_id(user)
     if user_id is None and not visitor:
         return None
-    _announce(user_id)
+    member_activity_send(user_id=user_id, event_type=event_type, product_id=product_id)
     return Event.objects.create(
         user_id=user_id,
         session_key=visitor[:40],
@@ -120,12 +120,6 @@ def event_record(
 def search_query_clean(query: str | None) -> str:
     """The query as logged: no control characters, single spaces, at most 200 characters."""
     return _SPACES.sub(" ", _CONTROL_CHARS.sub(" ", query or "")).strip()[:200]
-
-
-def _announce(user_id: int | None) -> None:
-    """Tell other apps (``events_recorded``), after commit, that a member's log grew."""
-    if user_id is not None:
-        transaction.on_commit(lambda: events_recorded.send(sender=Event, user_id=user_id))
 
 
 def _collapse_window_start(now: datetime) -> datetime:
@@ -167,7 +161,7 @@ def product_view_record(
             source=source,
             occurred_at=now,
         )
-    _announce(user_id)
+    member_activity_send(user_id=user_id, event_type=Event.Type.VIEW, product_id=product_id)
     return True
 
 
@@ -371,5 +365,5 @@ def events_ingest(*, user, events: Sequence[dict], rejected: Iterable[dict] = ()
         Event.objects.bulk_create(rows, ignore_conflicts=True)
         result.accepted = len(rows)
         if rows:
-            _announce(user.pk)
+            member_activity_send(user_id=user.pk, event_type="batch", product_id=None)
     return result

@@ -151,6 +151,8 @@ def search(request: HttpRequest) -> HttpResponse:
     brands = selectors.brand_facets(matches)
     form = ProductFilterForm(request.GET, brands=brands, searching=True)
     page, products = _paginate(request, selectors.product_search(query, **form.filters()))
+    if form.filters()["ordering"] == selectors.Ordering.RELEVANCE:
+        products = selectors.products_personalised(request.user, products)
     search_ref = None
     if page.number == 1 and request.method == "GET":
         search_ref = services.search_record(

@@ -482,3 +482,18 @@ def product_display_attributes(product: Product) -> list[tuple[str, str]]:
         if not str(key).startswith("_") and value not in (None, "")
     ]
     return sorted(shown)
+
+
+def products_personalised(user, products: list) -> list:
+    """A page of search results re-ranked for a member by ``settings.SEARCH_RERANKER``
+    (a dotted path to a callable (user, [product ids]) -> [product ids], provided by
+    the recommender); visitors, an unset hook or a page of one keep the order."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    path = getattr(settings, "SEARCH_RERANKER", "")
+    if not path or not getattr(user, "is_authenticated", False) or len(products) < 2:
+        return products
+    by_id = {product.pk: product for product in products}
+    order = [pk for pk in import_string(path)(user, list(by_id)) if pk in by_id]
+    return [by_id.pop(pk) for pk in dict.fromkeys(order)] + list(by_id.values())

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("promotions.urls")),
     path("", include("membership.urls")),
+    path("", include("recommend.urls")),
     path("", include("browsing.urls")),
 ]
 

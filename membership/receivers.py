@@ -3,7 +3,7 @@
 * orders: ``order_completed`` → re-evaluate the tier (upgrade at once) and refresh the
   profile; ``order_refunded`` / ``order_paid`` / ``order_cancelled`` → refresh the
   profile only (a refund never changes a tier by itself).
-* browsing: ``events_recorded`` → refresh the profile, coalesced.
+* browsing: ``member_activity`` → refresh the profile, coalesced.
 * accounts (privacy, synchronous by design): the member's tier, history, profile and
   score in their data export; at account deletion the computed data goes.
 """
@@ -11,7 +11,7 @@
 from django.dispatch import receiver
 
 from accounts.signals import user_data_erase, user_data_export
-from browsing.signals import events_recorded
+from browsing.signals import member_activity
 from membership import tasks
 from orders.signals import order_cancelled, order_completed, order_paid, order_refunded
 
@@ -31,8 +31,8 @@ def on_order_changed(sender, order_id=None, user_id=None, **kwargs) -> None:
         tasks.profile_refresh_soon(user_id)
 
 
-@receiver(events_recorded, dispatch_uid="membership.events_recorded")
-def on_events_recorded(sender, user_id=None, **kwargs) -> None:
+@receiver(member_activity, dispatch_uid="membership.member_activity")
+def on_member_activity(sender, user_id=None, **kwargs) -> None:
     if user_id:
         tasks.profile_refresh_soon(user_id)
 

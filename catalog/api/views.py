@@ -28,6 +28,16 @@ class ProductListView(generics.ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def paginate_queryset(self, queryset):
+        """A member's page of search results (relevance order) is re-ranked for them."""
+        page = super().paginate_queryset(queryset)
+        params = self.request.query_params
+        if page is None or not (params.get("q") or "").strip():
+            return page
+        if (params.get("ordering") or "relevance") != "relevance":
+            return page
+        return selectors.products_personalised(self.request.user, page)
+
     def get_queryset(self):
         params = ProductQuerySerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)

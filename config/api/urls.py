@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("orders.api.urls")),
     path("", include("promotions.api.urls")),
     path("", include("membership.api.urls")),
+    path("", include("recommend.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]

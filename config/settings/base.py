@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "orders",
     "promotions",
     "membership",
+    "recommend",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,30 @@ MEMBERSHIP_AFFINITY_HALF_LIFE_DAYS = env.int("MEMBERSHIP_AFFINITY_HALF_LIFE_DAYS
 MEMBERSHIP_SCORE_HORIZON_DAYS = env.int("MEMBERSHIP_SCORE_HORIZON_DAYS", default=180)
 # Who may not buy what (orders.restrictions): callables (user, product_ids) -> {id: reason}.
 ORDERS_PURCHASE_RESTRICTION_PROVIDERS = ["membership.selectors.purchase_restrictions"]
+# --- recommendations ------------------------------------------------------------
+# Seconds the hyperparameter search may take (the refit and publish come on top).
+RECOMMEND_SEARCH_BUDGET_SECONDS = env.float("RECOMMEND_SEARCH_BUDGET_SECONDS", default=150.0)
+# Most members scored on the validation split (a random sample beyond that).
+RECOMMEND_VALIDATION_USERS = env.int("RECOMMEND_VALIDATION_USERS", default=3000)
+# CPU threads of training (BLAS, implicit).
+RECOMMEND_THREADS = env.int("RECOMMEND_THREADS", default=2)
+RECOMMEND_LIST_SIZE = 100  # stored top-N per member
+RECOMMEND_SIMILAR_SIZE = 30  # stored similar / bought-together items per product
+# Versions whose lists are kept (the live one and the latest retired ones, for rollback).
+RECOMMEND_KEEP_VERSIONS = env.int("RECOMMEND_KEEP_VERSIONS", default=3)
+# A training run holding the lock longer than this is considered dead.
+RECOMMEND_TRAIN_LOCK_SECONDS = env.int("RECOMMEND_TRAIN_LOCK_SECONDS", default=3600)
+# A burst of a member's events within this window costs one fold-in.
+RECOMMEND_FOLD_IN_COALESCE_SECONDS = env.float("RECOMMEND_FOLD_IN_COALESCE_SECONDS", default=2.0)
+# Dotted paths of callables (user) -> set of product ids never shown to that member:
+# products exclusive to tiers above the member's (membership).
+RECOMMEND_EXCLUDE_PROVIDERS: list[str] = ["membership.selectors.restricted_product_ids"]
+# Personalised re-ranking of search results (browsing): (user, [product ids]) -> ids.
+SEARCH_RERANKER = env("SEARCH_RERANKER", default="recommend.serving.rerank_search")
+CELERY_BEAT_SCHEDULE["recommend-train"] = {
+    "task": "recommend.tasks.train_recommender",
+    "schedule": 86400.0,
+}
 
 # --- static / media ---------------------------------------------------------
 STATIC_URL = "/static/"
