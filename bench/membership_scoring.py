@@ -415,13 +415,23 @@ def table(args) -> None:
                 f"{ga[2]:>7.2f} | {r['seconds']:>4.1f}",
                 flush=True,
             )
-            chosen.append((name, h, r["chosen"], r["validation"].get("p_return", {})))
+            chosen.append((name, h, r["chosen"], r["validation"]))
     print("choices on the internal temporal validation:")
-    for name, h, pick, val in chosen:
+    for name, h, pick, validation in chosen:
+        val = validation.get("p_return", {})
         base = val.get("bgnbd")
-        best = val.get(pick["p_return"]) if pick["p_return"] in val else None
-        extra = f" (val AUC {best:.4f} vs BG/NBD {base:.4f})" if base and best else ""
+        best = val.get(pick["p_return"])
+        transfer = validation.get("p_return_transfer", {}).get(pick["p_return"])
+        extra = f" (val AUC {best:.4f} vs BG/NBD {base:.4f}" if base and best else " ("
+        extra += f", trained on W/2 {transfer:.4f})" if transfer else ")"
         print(f"  {name:<10} {h:>3g}: {pick}{extra}")
+        scaling = validation.get("scaling")
+        if scaling:
+            print(
+                "      scaling check (MAE at W of a W/2 model scaled by the BG/NBD ratio / "
+                "linearly, and of the W model): "
+                + ", ".join(f"{k} {v:.4g}" for k, v in scaling.items())
+            )
 
 
 def _p_alive(orders, cut):

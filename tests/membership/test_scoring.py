@@ -227,6 +227,11 @@ def test_long_horizon_runs_the_transfer_and_long_window_checks():
 
     assert result.window_days < 60 * 7  # W = S/3 < H: the scaled case
     assert "long_window" in result.validation
+    # Scaling check: a W/2 model stretched to W by BG/NBD's ratio or linearly.
+    assert set(result.scaling) == {"orders", "spend"}
+    assert set(result.scaling.values()) <= {"ratio", "linear"}
+    check = result.validation["scaling"]
+    assert {"orders_ratio", "orders_linear", "orders_direct"} <= set(check)
     pick = result.chosen["p_return"]
     if pick != "hgb_1e-06":  # a blend was kept: it passed the transfer check too
         transfer = result.validation["p_return_transfer"]
