@@ -1,13 +1,16 @@
 """Benchmark ``score_members`` against BG/NBD + Gamma-Gamma and gradient boosting on RFM.
 
 Data (from a seeded RNG): a CDNOW-like cohort — ``--customers`` (25,000) who make
-their first purchase within the first 12 weeks, then buy by a buy-till-you-die
-process with heterogeneity (BG/NBD rates and dropouts from CDNOW's fitted
-parameters, two thirds Poisson buyers and one third more regular buyers, spend per
-customer from Gamma-Gamma with a link to frequency). The calibration period is
-``--calib-weeks`` (39) and the horizon ``--horizon-weeks`` (39 or longer).
+their first purchase within the first 12 weeks, then buy by the process of
+``--variant`` (pure BG/NBD with CDNOW's fitted parameters, Pareto/NBD, Erlang-k
+regular buyers, spend linked to the buying rate, or the first bench's "legacy"
+generator with items linked to the rate; ``--help-variants``). The calibration
+period is ``--calib-weeks`` (39) and the horizon ``--horizon-weeks`` (39 or longer).
 ``--source seed`` instead uses the demo shop's completed orders already in the
 database (``seed_demo``), with the as-of date ``--horizon-weeks`` before the last one.
+``--table`` runs every variant and the seed_demo orders (when the database holds
+enough: as-of = first order + 39 weeks) for horizons 39 and 78 weeks in memory and
+prints one table.
 
 ``--mode db`` (default): writes the CSV, loads it with the real ``import_orders``
 (into the configured database, which should be a fresh migrated one), runs the real
