@@ -20,19 +20,35 @@ Horizon
 The label window is ``W = min(H, S / 3)`` (S = calibration span) so that two
 cutoffs fit before the as-of date: ``c2 = as_of - 2W`` (trains the validation
 model) and ``c1 = as_of - W`` (validation labels; then also training rows of the
-final model, with ``c2``). When ``H > W`` a supervised prediction for ``W`` is
-scaled to ``H`` per member by the BG/NBD horizon ratio
-``E[X(H)] / E[X(W)]`` at the as-of date.
+final model, with ``c2``). When ``H > W`` a supervised regression for ``W`` is
+scaled to ``H`` per member by the BG/NBD horizon ratio ``E[X(H)] / E[X(W)]`` at the
+as-of date or linearly (``H / W``), whichever wins the *scaling check*: models
+trained on ``W/2`` (cutoff ``c1 - W/2``) applied at ``c1`` and scaled to ``W``,
+scored on the W labels (the same x2 stretch; the W-trained model's MAE is printed
+beside them as "direct"). BG/NBD's own candidates are computed for ``H`` directly.
 
 Choice per target (temporal validation on the last window)
 ----------------------------------------------------------
-* ``p_return``: BG/NBD ``P(X(W) > 0)`` vs the gradient-boosted classifier vs their
-  rank average — highest AUC wins.
+* ``p_return``: BG/NBD ``P(X(W) > 0)`` vs rank blends of BG/NBD with a
+  gradient-boosted classifier or a logistic regression (weights 0..1); a blend is
+  used only if it beats BG/NBD by ``BLEND_MARGIN`` of AUC, and, when ``H > W``, also
+  when its ranker is trained on ``W/2`` labels and scored on ``W`` (the *horizon
+  transfer check*). Otherwise BG/NBD's order is kept (ties broken by the
+  classifier), so on data that follow BG/NBD we tie with it at worst.
 * ``expected_orders`` / ``expected_spend``: BG/NBD mean (× Gamma-Gamma), BG/NBD
-  posterior *median* (simulated), gradient boosting with absolute-error loss
-  (a conditional median) and with squared-error loss (a conditional mean) —
-  lowest MAE wins. MAE is minimised by the conditional median and most members
-  make no further order, so the median-type candidates usually win.
+  posterior *median* (simulated), the hybrid median (P(no order) from the chosen
+  blend), gradient boosting with absolute-error loss (a conditional median) and
+  with squared-error loss (a conditional mean) — lowest MAE wins. MAE is minimised
+  by the conditional median and most members make no further order, so the
+  median-type candidates usually win. When ``H > W`` BG/NBD's mean and median are
+  also compared over ``L = min(H, S/2)`` (no training needed); if the mean wins
+  there it is used (the *long-window check*).
+
+Features: RFM figures, recent counts (28/56/91/90/180/365 days), mean and last gap,
+regularity (coefficient of variation of the gaps, "overdue" = log(1 + recency / mean
+gap) / max(CV, 0.25)), spend and items trends (last purchase day vs the mean),
+first-order spend and items, and BG/NBD's expectation, P(alive) and P(any) and
+Gamma-Gamma's expected value at each cutoff.
 
 Only orders up to the as-of date are passed in; nothing here looks past it.
 """
@@ -75,6 +91,13 @@ FEATURES = [
     "recency_over_gap",
     "first_items",
     "mean_items",
+    "n_28",
+    "n_56",
+    "n_91",
+    "gap_cv",
+    "overdue",
+    "spend_trend",
+    "items_trend",
 ]
 # The classifier sees only figures that do not grow with the member's age (the
 # scoring date lies beyond every training cutoff, and trees do not extrapolate).
@@ -90,6 +113,15 @@ CLASSIFIER_FEATURES = [
     "first_spend",
     "last_spend",
     "max_spend",
+    "first_items",
+    "mean_items",
+    "n_28",
+    "n_56",
+    "n_91",
+    "gap_cv",
+    "overdue",
+    "spend_trend",
+    "items_trend",
 ]
 ALL_FEATURES = FEATURES + [c for c in CLASSIFIER_FEATURES if c not in FEATURES]
 RFM_FEATURES = ["recency", "n_orders", "mean_spend", "T"]
@@ -333,7 +365,7 @@ def features_at(orders: Orders, cutoff: float) -> pd.DataFrame:
         present, _per_member(o.quantity, o.member, n) / np.maximum(n_orders, 1), 0
     )
     f["max_spend"] = _per_member(o.amount, o.member, n, "max")
-    for span in (90, 180, 365):
+    for span in (28, 56, 91, 90, 180, 365):
         recent = o.day > cutoff - span
         f[f"n_{span}"] = np.bincount(o.member[recent], minlength=n)
     recent = o.day > cutoff - 180
@@ -345,6 +377,31 @@ def features_at(orders: Orders, cutoff: float) -> pd.DataFrame:
     f["last_gap"] = f["T"]
     valid = last_gap.dropna()
     f.loc[valid.index.to_numpy(), "last_gap"] = valid.to_numpy() / WEEK
+    # Regularity: coefficient of variation of the gaps between purchase days (1, the
+    # exponential's, when there are fewer than two gaps), and how overdue the member is
+    # (recency over the mean gap, sharper for regular buyers).
+    gap_weeks = pd.Series(gaps.to_numpy() / WEEK, index=days["m"].to_numpy()).dropna()
+    stats = gap_weeks.groupby(level=0).agg(["mean", "std", "count"])
+    stats = stats[stats["count"] >= 2]
+    f["gap_cv"] = 1.0
+    f.loc[stats.index.to_numpy(), "gap_cv"] = stats["std"].to_numpy() / np.maximum(
+        stats["mean"].to_numpy(), 1 / WEEK
+    )
+    f["overdue"] = np.where(
+        f["x"] > 0,
+        np.log1p(f["recency"] / np.maximum(f["mean_gap"], 1 / WEEK))
+        / np.maximum(f["gap_cv"], 0.25),
+        0.0,
+    )
+    # Trends: the last purchase day's spend and items against the member's mean.
+    last_items = np.zeros(n)
+    last_items[last_rows["m"].to_numpy()] = last_rows["q"].to_numpy()
+    mean_day_spend = np.where(count_days > 0, total / np.maximum(count_days, 1), 0)
+    mean_day_items = np.where(
+        count_days > 0, _per_member(o.quantity, o.member, n) / np.maximum(count_days, 1), 0
+    )
+    f["spend_trend"] = np.where(present, np.log((f["last_spend"] + 1) / (mean_day_spend + 1)), 0.0)
+    f["items_trend"] = np.where(present, np.log((last_items + 1) / (mean_day_items + 1)), 0.0)
     # Repeat-transaction mean value (for Gamma-Gamma): mean of the days after the first.
     repeat = days[days.duplicated("m", keep="first")]
     repeat_sum = _per_member(repeat["a"].to_numpy(), repeat["m"].to_numpy(), n)
@@ -462,7 +519,7 @@ def _ranker_fit(ranker: str, frame: pd.DataFrame, y, seed: int):
     from sklearn.preprocessing import StandardScaler
 
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=500))
-    return model.fit(_lr_matrix(frame), y)
+    return model.fit(_ranker_x(ranker, frame), y)
 
 
 def _stack(orders: Orders, cutoffs: list[float], window: float):
@@ -483,13 +540,22 @@ REGRESSION_LOSSES = ("absolute_error", "squared_error")
 # Weights of the gradient-boosted classifier's rank in the p_return blend (1e-6: it only
 # breaks BG/NBD's ties, which are many among one-time buyers of the same day).
 # A blend replaces plain BG/NBD only when it gains at least BLEND_MARGIN of AUC
-# (twice that when the horizon is longer than the validation window).
+# (and, when the horizon is longer than the validation window, also when its rankers
+# are trained on a window half as long: the horizon transfer check in _predict).
 BLEND_MARGIN = 0.001
 BLEND_WEIGHTS = (1e-6, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0)
 # Rankers blended with BG/NBD for p_return: gradient-boosted trees on age-free features,
 # and a logistic regression on BG/NBD's logit plus a few log figures (extrapolates to
 # older members more gracefully than trees).
 RANKERS = ("hgb", "lr")
+# Sliding cutoffs: extra ranker training rows with windows of these shares of W at the
+# latest cutoffs whose labels end at the validation cutoff (and, for the final model, at
+# the as-of date). The first (W/2) also serves the transfer and scaling checks.
+SLIDING = (0.5,)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True)
 
 
 @dataclass
@@ -501,6 +567,9 @@ class Prediction:
     chosen: dict = field(default_factory=dict)
     validation: dict = field(default_factory=dict)
     window_days: float = 0.0
+    # How a window-W regressor is stretched to H per target ("ratio": BG/NBD's
+    # E[X(H)]/E[X(W)], "linear": H/W), chosen by the scaling check.
+    scaling: dict = field(default_factory=dict)
     seconds: float = 0.0
     bg: BGNBD | None = None
     gg: GammaGamma | None = None
@@ -599,6 +668,17 @@ def _predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0
 
     # Temporal validation: train at c2 (labels (c2, c1]), evaluate at c1 (labels (c1, as_of]).
     train_x, train_y = _stack(orders, [c2], W)
+    # Rows of a window half as long at the latest cutoff whose labels end at c1 (more
+    # mature members than at c2): extra training rows of the rankers (sliding cutoffs),
+    # and the horizon transfer and scaling checks.
+    half = W / 2
+    short_x, short_y = _stack(orders, [c1 - half], half)
+    rank_x, rank_y = [train_x, short_x], [train_y, short_y]
+    for share in SLIDING[1:]:
+        extra_x, extra_y = _stack(orders, [c1 - share * W], share * W)
+        rank_x.append(extra_x)
+        rank_y.append(extra_y)
+    rank_x, rank_y = _concat(rank_x), _concat(rank_y)
     f1 = features_at(orders, c1)
     bg1, gg1 = fit_models(f1)
     add_model_features(f1, bg1, gg1, W / WEEK)
@@ -611,7 +691,7 @@ def _predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0
     rank_bg = pd.Series(cands["p_any"]).rank(pct=True).to_numpy()
     ranks = {}
     for ranker in RANKERS:
-        p_val = _ranker_fit(ranker, train_x, train_y["any"], seed).predict_proba(
+        p_val = _ranker_fit(ranker, rank_x, rank_y["any"], seed).predict_proba(
             _ranker_x(ranker, val_x)
         )[:, 1]
         rank = ranks[ranker] = pd.Series(p_val).rank(pct=True).to_numpy()
@@ -625,12 +705,31 @@ def _predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0
             pred = np.clip(model.predict(val_x[FEATURES]), 0, None)
             scores[target][f"hgb_{loss}"] = mae(val_y[label], pred)
     result.validation = scores
-    pick_p = max(scores["p_return"], key=scores["p_return"].get)
-    # Validation labels cover W; when the horizon is longer the ranker must also
-    # transfer to it, so it has to win by more.
-    margin = BLEND_MARGIN * (2 if H > W else 1)
-    if scores["p_return"][pick_p] < scores["p_return"]["bgnbd"] + margin:
-        pick_p = "hgb_1e-06"  # BG/NBD's order, its ties broken by the classifier
+    eligible = {
+        name: value
+        for name, value in scores["p_return"].items()
+        if value >= scores["p_return"]["bgnbd"] + BLEND_MARGIN
+    }
+    if H > W and eligible:
+        # Horizon transfer check: rankers trained on a window half as long (W/2, cutoff
+        # c1 - W/2) and scored on the W-window labels at c1 — the same stretch (x2) as
+        # training on W and predicting a longer horizon. A blend is kept only if it also
+        # beats BG/NBD that way.
+        transfer = scores["p_return_transfer"] = {}
+        for ranker in RANKERS:
+            p_val = _ranker_fit(ranker, short_x, short_y["any"], seed).predict_proba(
+                _ranker_x(ranker, val_x)
+            )[:, 1]
+            rank = pd.Series(p_val).rank(pct=True).to_numpy()
+            for w in BLEND_WEIGHTS:
+                transfer[f"{ranker}_{w:g}"] = auc(val_y["any"], (1 - w) * rank_bg + w * rank)
+        eligible = {
+            name: value
+            for name, value in eligible.items()
+            if transfer.get(name, 0) >= scores["p_return"]["bgnbd"] + BLEND_MARGIN
+        }
+    # BG/NBD's order, its ties broken by the classifier, unless a blend wins by the margin.
+    pick_p = max(eligible, key=eligible.get) if eligible else "hgb_1e-06"
     # The hybrid median: BG/NBD's counts, P(no order) from the chosen blend.
     ranker, weight = pick_p.split("_")
     blend_val = (1 - float(weight)) * rank_bg + float(weight) * ranks[ranker]
@@ -643,12 +742,58 @@ def _predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0
     )
     pick_o = min(scores["orders"], key=scores["orders"].get)
     pick_s = min(scores["spend"], key=scores["spend"].get)
+    if H > W:
+        # Longer-window check of BG/NBD's mean against its median: both need no training,
+        # so they are compared over L = min(H, S/2) from as_of - L as well; when the mean
+        # wins there (heavy buyers: the count's distribution is no longer mostly zeros),
+        # the mean is used.
+        L = min(H, span / 2.0)
+        fl = features_at(orders, as_of - L)
+        keep_l = fl["present"].to_numpy()
+        bgl, ggl = fit_models(fl)
+        long_c = _bg_candidates(fl.loc[keep_l], bgl, ggl, L / WEEK, seed)
+        long_y = labels(orders, as_of - L, as_of).loc[keep_l]
+        scores["long_window"] = {
+            "bgnbd_mean": mae(long_y["orders"], long_c["orders"]["bgnbd_mean"]),
+            "bgnbd_median": mae(long_y["orders"], long_c["orders"]["bgnbd_median"]),
+            "bgnbd_gg_mean": mae(long_y["spend"], long_c["spend"]["bgnbd_gg_mean"]),
+            "bgnbd_gg_sim_median": mae(long_y["spend"], long_c["spend"]["bgnbd_gg_sim_median"]),
+        }
+        # Scaling check of the regressors: trained on W/2 (cutoff c1 - W/2), applied at c1
+        # and scaled to W by BG/NBD's ratio E[X(W)]/E[X(W/2)] or linearly (x2), against the
+        # labels of W; "direct" is the model trained on W itself (the validation score).
+        f1h = f1.copy()
+        add_model_features(f1h, bg1, gg1, half / WEEK)
+        x1, tx1, T1 = (f1.loc[keep1, c].to_numpy(float) for c in ("x", "t_x", "T"))
+        e_w, e_h = bg1.expected(W / WEEK, x1, tx1, T1), bg1.expected(half / WEEK, x1, tx1, T1)
+        ratio1 = np.where(e_h > 1e-9, e_w / np.maximum(e_h, 1e-9), 2.0)
+        scaling = scores["scaling"] = {}
+        for target, label in (("orders", "orders"), ("spend", "spend")):
+            model = _hgb("absolute_error", seed=seed).fit(short_x[FEATURES], short_y[label])
+            pred = np.clip(model.predict(f1h.loc[keep1, FEATURES]), 0, None)
+            scaling[f"{target}_ratio"] = mae(val_y[label], pred * ratio1)
+            scaling[f"{target}_linear"] = mae(val_y[label], pred * 2.0)
+            scaling[f"{target}_direct"] = scores[target]["hgb_absolute_error"]
+            result.scaling[target] = (
+                "linear" if scaling[f"{target}_linear"] < scaling[f"{target}_ratio"] else "ratio"
+            )
+        long = scores["long_window"]
+        if long["bgnbd_mean"] < long["bgnbd_median"]:
+            pick_o = "bgnbd_mean"
+        if long["bgnbd_gg_mean"] < long["bgnbd_gg_sim_median"]:
+            pick_s = "bgnbd_gg_mean"
     result.chosen = {"p_return": pick_p, "orders": pick_o, "spend": pick_s}
 
     # Final models: trained on both cutoffs, applied at as_of, scaled from W to H.
     needs_hgb = pick_p != "bgnbd" or pick_o.startswith("hgb") or pick_s.startswith("hgb")
     if needs_hgb:
         fit_x, fit_y = _stack(orders, [c2, c1], W)
+        rank_x, rank_y = [fit_x], [fit_y]
+        for share in SLIDING:
+            late_x, late_y = _stack(orders, [as_of - share * W], share * W)
+            rank_x.append(late_x)
+            rank_y.append(late_y)
+        rank_x, rank_y = _concat(rank_x), _concat(rank_y)
         now_w = now.copy()
         add_model_features(now_w, bg, gg, W / WEEK)  # the features as trained (window W)
         x_now = now_w.loc[present, ALL_FEATURES]
@@ -659,10 +804,10 @@ def _predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0
         if pick_p != "bgnbd":
             ranker, weight = pick_p.split("_")
             w = float(weight)
-            model = _ranker_fit(ranker, fit_x, fit_y["any"], seed)
+            model = _ranker_fit(ranker, rank_x, rank_y["any"], seed)
             # The logistic model's BG/NBD logit is the horizon's (its other figures are
             # corrections learnt on window W); the trees see the window-W features.
-            x_rank = now.loc[present, ALL_FEATURES] if ranker == "lr" else x_now
+            x_rank = now.loc[present, ALL_FEATURES] if ranker != "hgb" else x_now
             p_w = model.predict_proba(_ranker_x(ranker, x_rank))[:, 1]
             # The blend ranks members; the values are BG/NBD's probabilities for the horizon
             # (same distribution, the blend's order), so p_return stays calibrated to H.
@@ -683,8 +828,9 @@ def _predict(orders: Orders, as_of: float, horizon_days: float, *, seed: int = 0
                 continue
             model = _hgb(pick[4:], seed=seed).fit(fit_x[FEATURES], fit_y[label])
             out = np.zeros(len(now))
+            scale = ratio if result.scaling.get(target, "ratio") == "ratio" else H / W
             out[present] = np.clip(model.predict(x_now[FEATURES]), 0, None) * (
-                ratio if H > W else 1
+                scale if H > W else 1
             )
             if target == "orders":
                 result.expected_orders = out
