@@ -384,12 +384,20 @@ def recommendations_for(*, user, context: str = "home", k: int = 10, log: bool =
 
 
 def item_lists(
-    *, product_id: int, kinds: tuple[str, ...] = ("similar",), k: int = 10, user=None, log=True
+    *,
+    product_id: int,
+    kinds: tuple[str, ...] = ("similar",),
+    k: int = 10,
+    user=None,
+    log=True,
+    distinct: bool = False,
 ) -> dict[str, Served]:
     """Similar items and/or bought-together items of a product, each filled to ``k``.
 
     Bought-together falls back to similar items, both to popular products of
-    the product's category, then of the shop. One query for the stored lists,
+    the product's category, then of the shop. With ``distinct`` (lists shown
+    on one page) a later list leaves out what an earlier one shows, so the
+    product page never shows the same strip twice. One query for the stored lists,
     one for the products, one INSERT for the served lists (plus one for the
     newest products when everything else is short).
     """
@@ -432,6 +440,8 @@ def item_lists(
             ServedList.Context.BOUGHT_TOGETHER if kind == "bought" else ServedList.Context.SIMILAR
         )
         out[kind] = Served(context, version_id, builder.items)
+        if distinct:
+            banned = banned | builder.chosen
     _log_many(list(out.values()), user=user, anchor=product_id, log=log)
     return out
 

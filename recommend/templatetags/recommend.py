@@ -44,6 +44,7 @@ def product_recommendations(context, product, k: int = 8):
         kinds=("bought", "similar"),
         k=k,
         user=getattr(request, "user", None),
+        distinct=True,
     )
     return {
         "strips": [

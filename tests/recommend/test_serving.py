@@ -255,6 +255,23 @@ def test_product_page_shows_similar_items_and_bought_together(trained, client):
     assert ServedList.objects.count() == 2
 
 
+def test_the_product_page_never_shows_a_product_in_both_strips(trained, client):
+    client.get(trained.a[0].get_absolute_url())
+
+    bought, similar = (
+        set(served.items)
+        for served in ServedList.objects.order_by("pk").only("items")  # as logged, in page order
+    )
+    assert bought and similar and not bought & similar
+
+
+def test_the_api_lists_stay_full_each_on_its_own(trained):
+    """Outside the page (distinct off) bought-together may fall back to the similar items."""
+    lists = serving.item_lists(product_id=trained.a[0].pk, kinds=("bought", "similar"), k=5)
+
+    assert len(lists["bought"].items) == len(lists["similar"].items) == 5
+
+
 @pytest.mark.parametrize("extra", [0, 30])
 def test_for_you_costs_a_fixed_number_of_queries(trained, extra, django_assert_max_num_queries):
     member = trained.group_a[0]
