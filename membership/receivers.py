@@ -92,6 +92,16 @@ def _connect_memo() -> None:
         post_delete.connect(memo.forget, sender=model, dispatch_uid=f"membership.memo.d{model}")
     for through in (Tier.exclusive_products.through, Profile.tags.through):
         m2m_changed.connect(memo.forget, sender=through, dispatch_uid=f"membership.memo.{through}")
+    # the cached exclusive products (membership.selectors._exclusive_min_rank)
+    from membership.selectors import forget_exclusives
+
+    post_save.connect(forget_exclusives, sender=Tier, dispatch_uid="membership.exclusives.s")
+    post_delete.connect(forget_exclusives, sender=Tier, dispatch_uid="membership.exclusives.d")
+    m2m_changed.connect(
+        forget_exclusives,
+        sender=Tier.exclusive_products.through,
+        dispatch_uid="membership.exclusives.m2m",
+    )
 
 
 _connect_memo()

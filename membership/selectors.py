@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Exists, JSONField, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -210,9 +213,36 @@ def points_multiplier(user) -> Decimal:
     return tier.points_multiplier if tier is not None else ONE
 
 
-def _exclusive_min_rank() -> dict[int, int]:
-    """{product id: lowest active tier rank it is exclusive to} (once per request)."""
-    return memo.remembered("exclusive_min_rank", _read_exclusive_min_rank)
+EXCLUSIVES_CACHE_KEY = "membership:exclusive-min-rank"
+
+
+def _exclusive_min_rank(*, fresh: bool = False) -> dict[int, int]:
+    """{product id: lowest active tier rank it is exclusive to}, once per request.
+
+    What pages show reads it through the cache (``MEMBERSHIP_EXCLUSIVES_CACHE_SECONDS``;
+    every change of a tier or of its exclusive products deletes the key, see
+    ``receivers``); ``fresh`` (what may be bought) always reads the database.
+    """
+    if fresh:
+        return memo.remembered("exclusive_min_rank", _read_exclusive_min_rank)
+    return memo.remembered("exclusive_min_rank_cached", _cached_exclusive_min_rank)
+
+
+def _cached_exclusive_min_rank() -> dict[int, int]:
+    seconds = settings.MEMBERSHIP_EXCLUSIVES_CACHE_SECONDS
+    if seconds <= 0:
+        return _read_exclusive_min_rank()
+    cached = cache.get(EXCLUSIVES_CACHE_KEY)
+    if cached is None:
+        cached = _read_exclusive_min_rank()
+        cache.set(EXCLUSIVES_CACHE_KEY, cached, seconds)
+    return cached
+
+
+def forget_exclusives(*args, **kwargs) -> None:
+    """Drop the cached exclusives now and when the transaction commits (signal receiver)."""
+    cache.delete(EXCLUSIVES_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(EXCLUSIVES_CACHE_KEY))
 
 
 def _read_exclusive_min_rank() -> dict[int, int]:
@@ -226,7 +256,10 @@ def _read_exclusive_min_rank() -> dict[int, int]:
 
 def restricted_product_ids(user) -> set[int]:
     """Products exclusive to tiers above the member's (all exclusive ones for visitors)."""
-    minimum = _exclusive_min_rank()
+    return _restricted(user, _exclusive_min_rank())
+
+
+def _restricted(user, minimum: dict[int, int]) -> set[int]:
     if not minimum:
         return set()
     tier = member_tier(user)
@@ -239,11 +272,11 @@ def purchase_restrictions(user, product_ids: Iterable[int]) -> dict[int, str]:
     wanted = set(product_ids)
     if not wanted:
         return {}
-    restricted = restricted_product_ids(user) & wanted
+    minimum = _exclusive_min_rank(fresh=True)
+    restricted = _restricted(user, minimum) & wanted
     if not restricted:
         return {}
     tiers = {t.rank: t for t in tiers_list()}
-    minimum = _exclusive_min_rank()
     out = {}
     for pid in restricted:
         tier = tiers.get(minimum[pid])

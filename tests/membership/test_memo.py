@@ -97,3 +97,49 @@ def test_a_tier_change_between_requests_is_seen(member_client, member, now):
 
     assert not [d for d in before.discounts if d.source == "tier"]
     assert [d.amount for d in after.discounts if d.source == "tier"] == [Decimal("10.00")]
+
+
+# --- the cached exclusive products ----------------------------------------------------------
+
+
+def test_exclusives_are_cached_and_every_change_is_seen_at_once(member, django_assert_num_queries):
+    product, other = ProductFactory(), ProductFactory()
+    gold = Tier.objects.get(code="gold")
+    gold.exclusive_products.add(product)
+    assert selectors.restricted_product_ids(member) == {product.pk}  # tier + exclusives
+
+    with django_assert_num_queries(1):  # the tier only
+        assert selectors.restricted_product_ids(member) == {product.pk}
+
+    gold.exclusive_products.add(other)
+    assert selectors.restricted_product_ids(member) == {product.pk, other.pk}
+    gold.exclusive_products.remove(product)
+    assert selectors.restricted_product_ids(member) == {other.pk}
+    Tier.objects.filter(code="platinum").get().exclusive_products.add(product)
+    gold.is_active = False
+    gold.save()
+    assert selectors.restricted_product_ids(member) == {product.pk}
+
+
+def test_purchase_checks_read_the_database_not_the_cache(member):
+    from django.core.cache import cache
+
+    product = ProductFactory()
+    Tier.objects.get(code="gold").exclusive_products.add(product)
+    cache.set(selectors.EXCLUSIVES_CACHE_KEY, {}, 60)  # as if another process had it stale
+
+    assert selectors.restricted_product_ids(member) == set()  # display: the cache
+    assert set(selectors.purchase_restrictions(member, [product.pk])) == {product.pk}
+
+
+def test_exclusives_cached_before_the_commit_are_dropped_at_commit(
+    member, django_capture_on_commit_callbacks
+):
+    product = ProductFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        Tier.objects.get(code="gold").exclusive_products.add(product)
+        from django.core.cache import cache
+
+        cache.set(selectors.EXCLUSIVES_CACHE_KEY, {}, 60)  # another request, before the commit
+
+    assert selectors.restricted_product_ids(member) == {product.pk}
