@@ -263,9 +263,9 @@ def test_for_you_costs_a_fixed_number_of_queries(trained, extra, django_assert_m
         Event.objects.create(user=member, product=p, event_type=Event.Type.VIEW)
     serving.live_version()  # cached for the next request
 
-    # list, recent events, purchases, negative reviews, preferences, similar lists,
-    # products, served-list INSERT
-    with django_assert_max_num_queries(8):
+    # list, recent events, purchases + preferences (one UNION), negative reviews, similar
+    # lists, products, served-list INSERT (tier-exclusive products: membership's cache)
+    with django_assert_max_num_queries(7):
         served = serving.recommendations_for(user=member, k=10)
 
     assert len(served.items) == 10
