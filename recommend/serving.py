@@ -220,7 +220,11 @@ def _log(served: Served, *, user, anchor: int | None = None, log: bool = True) -
 def _log_many(
     lists: list[Served], *, user, anchor: int | None = None, log: bool = True
 ) -> list[Served]:
-    """Number the items and store each list as one ServedList row (one INSERT for all)."""
+    """Number the items and store each list as one ServedList row (one INSERT for all).
+
+    One list is saved on its own: ``bulk_create`` wraps its INSERT in a transaction,
+    which on PostgreSQL (autocommit) costs a BEGIN and a COMMIT round trip besides it.
+    """
     member = user if user is not None and user.is_authenticated else None
     rows = []
     for served in lists:
@@ -236,7 +240,9 @@ def _log_many(
                 items=[item.product.pk for item in served.items],
             )
         )
-    if log and rows:
+    if log and len(rows) == 1:
+        rows[0].save(force_insert=True)  # one INSERT ... RETURNING id, nothing else
+    elif log and rows:
         ServedList.objects.bulk_create(rows)
         for served, row in zip(lists, rows, strict=True):
             served.list_id = row.pk
