@@ -244,6 +244,7 @@ def _log_many(
         rows[0].save(force_insert=True)  # one INSERT ... RETURNING id, nothing else
     elif log and rows:
         ServedList.objects.bulk_create(rows)
+    if log and rows:
         for served, row in zip(lists, rows, strict=True):
             served.list_id = row.pk
             for item in served.items:
