@@ -308,8 +308,19 @@ def _purchased_and_preferred(user_id: int) -> tuple[set[int], list[int]]:
 # --- the lists ----------------------------------------------------------------------------
 
 
-def recommendations_for(*, user, context: str = "home", k: int = 10, log: bool = True) -> Served:
-    """ "For you" (home) or "You may also like" (cart) for a member or a visitor."""
+def recommendations_for(
+    *,
+    user,
+    context: str = "home",
+    k: int = 10,
+    log: bool = True,
+    cart_product_ids: list[int] | None = None,
+) -> Served:
+    """ "For you" (home) or "You may also like" (cart) for a member or a visitor.
+
+    ``cart_product_ids``: the member's cart products, newest line first, when the caller
+    has already read them (the cart page); read here otherwise.
+    """
     context = clean_context(context)
     k = clean_k(k)
     version = live_version()
@@ -338,7 +349,9 @@ def recommendations_for(*, user, context: str = "home", k: int = 10, log: bool =
     purchased, preferred = _purchased_and_preferred(user.pk)
     negatives = negative_reviews_for_user(user)
     cart = []
-    if context == "cart":
+    if context == "cart" and cart_product_ids is not None:
+        cart = list(cart_product_ids)
+    elif context == "cart":
         cart = list(
             CartItem.objects.filter(cart__user_id=user.pk)
             .order_by("-id")

@@ -200,9 +200,10 @@ def test_cart_page_query_count_does_not_grow_with_lines(
     # session, user, cart lines, header count, points balance (promotions: from the cache),
     # the member's audience for promotions and tier privileges (membership: the tier, read once
     # per request and shared with pricing; profile + score in one query; staff tags), and
-    # recommend's "you may also like" (7: purchases and favourite categories in one query; the
-    # products the member's tier may not see come from membership's cache): none per line
-    assert one_line <= 15
+    # recommend's "you may also like" (6: the cart's products come from the page's lines,
+    # purchases and favourite categories are one query, the products the member's tier may
+    # not see come from membership's cache): none per line
+    assert one_line <= 14
 
 
 # --- update and remove ---------------------------------------------------------------------------
