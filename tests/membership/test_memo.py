@@ -143,3 +143,19 @@ def test_exclusives_cached_before_the_commit_are_dropped_at_commit(
         cache.set(selectors.EXCLUSIVES_CACHE_KEY, {}, 60)  # another request, before the commit
 
     assert selectors.restricted_product_ids(member) == {product.pk}
+
+
+def test_one_cart_request_reads_the_tier_once(member_client, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Tier.objects.get(code="gold").exclusive_products.add(ProductFactory())
+    cart_add_item(owner=CartOwner(user=member), product_id=ProductFactory().pk, quantity=1)
+    member_client.get(reverse("orders:cart"))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert member_client.get(reverse("orders:cart")).status_code == 200
+
+    tier_reads = [q for q in queries.captured_queries if 'FROM "membership_tier"' in q["sql"]]
+    # pricing, promotions' audience and recommend's exclusions share one read
+    assert len(tier_reads) == 1
