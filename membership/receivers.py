@@ -83,11 +83,11 @@ def erase_member_data(sender, user, **kwargs) -> None:
 def _connect_memo() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from accounts.models import Profile
+    from accounts.models import Profile, Tag
     from membership import memo
     from membership.models import MemberProfile, MemberScore, Membership, Tier
 
-    for model in (Membership, Tier, MemberProfile, MemberScore):
+    for model in (Membership, Tier, MemberProfile, MemberScore, Tag):
         post_save.connect(memo.forget, sender=model, dispatch_uid=f"membership.memo.{model}")
         post_delete.connect(memo.forget, sender=model, dispatch_uid=f"membership.memo.d{model}")
     for through in (Tier.exclusive_products.through, Profile.tags.through):
