@@ -49,6 +49,9 @@ def main() -> None:
     from browsing import services
     from browsing.models import Event
     from catalog.models import Category, Product
+    from orders.cart import CartOwner, cart_add_item
+    from orders.models import CartItem
+    from recommend.models import ServedList
 
     settings.ALLOWED_HOSTS = ["*"]
     settings.DEBUG = False
@@ -92,8 +95,19 @@ def main() -> None:
         ("API product", f"/api/v1/products/{product.pk}/"),
         ("API categories", "/api/v1/categories/"),
     ]
+    added_line = None
     if member is not None:
         pages.insert(6, ("product (member, view logged)", ("MEMBER", product.get_absolute_url())))
+        # the member pages: pricing with tier and promotions, recommend's strips
+        pages[1:1] = [
+            ("home (member, for you)", ("MEMBER", "/")),
+            ("cart (member)", ("MEMBER", "/cart/")),
+            ("API cart (member)", ("MEMBER", "/api/v1/cart/")),
+        ]
+        if not CartItem.objects.filter(cart__user=member).exists():
+            added_line = cart_add_item(
+                owner=CartOwner(user=member), product_id=product.pk, quantity=1
+            )
 
     client = Client()
     print(
@@ -134,9 +148,24 @@ def main() -> None:
             services.product_view_record(visitor="bench-0", product_id=product.pk)
             repeated.append((time.perf_counter() - start) * 1000)
         transaction.set_rollback(True)
+    # recommend's impression log, one ServedList row per served list, as a request writes it
+    # (autocommit): a plain INSERT (what recommend does for one list) beside bulk_create,
+    # which wraps its INSERT in BEGIN/COMMIT (what it does for a product page's two lists)
+    served, bulk = [], []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        ServedList(user=member, context="home", items=list(range(1, 11))).save(force_insert=True)
+        served.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        ServedList.objects.bulk_create(
+            [ServedList(user=member, context="home", items=list(range(1, 11)))]
+        )
+        bulk.append((time.perf_counter() - start) * 1000)
     for name, timings, queries in (
         ("log a view: first (UPDATE, INSERT)", first, 2),
         ("log a view: repeated (UPDATE)", repeated, 1),
+        ("log a served list (INSERT)", served, 1),
+        ("  the same with bulk_create", bulk, 3),
     ):
         print(f"{name:34} {'':>6} {_p50(timings):>8.2f} {_p95(timings):>8.2f} {queries:>8}")
 
@@ -146,6 +175,9 @@ def main() -> None:
     if member is not None:
         written |= Q(user=member)
     Event.objects.filter(written, occurred_at__gte=started).delete()
+    ServedList.objects.filter(created_at__gte=started).delete()  # recommend's impressions
+    if added_line is not None:
+        added_line.delete()
 
 
 def _p50(timings: list[float]) -> float:

@@ -45,6 +45,7 @@ from django.utils import timezone
 from accounts.models import Profile
 from browsing.models import Event
 from catalog.models import Product
+from membership import memo
 from membership.models import MemberProfile
 from orders.models import Order, OrderItem, Review
 
@@ -422,6 +423,7 @@ def _save(results: dict[int, dict], now: datetime) -> None:
         ["data", "lifecycle", "orders_count", "total_spend", "last_order_at", "computed_at"],
         batch_size=1000,
     )
+    memo.forget()  # bulk writes send no signals
 
 
 def profile_refresh(*, user_id: int, now: datetime | None = None) -> dict | None:

@@ -74,3 +74,34 @@ def erase_member_data(sender, user, **kwargs) -> None:
     MemberProfile.objects.filter(user=user).delete()
     MemberScore.objects.filter(user=user).delete()
     SegmentMembership.objects.filter(user=user).delete()
+
+
+# --- the per-request memo (membership.memo): writes that change a member's tier, audience or
+# restrictions clear it, so a request sees its own change (bulk writes call memo.forget()).
+
+
+def _connect_memo() -> None:
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from accounts.models import Profile, Tag
+    from membership import memo
+    from membership.models import MemberProfile, MemberScore, Membership, Tier
+
+    for model in (Membership, Tier, MemberProfile, MemberScore, Tag):
+        post_save.connect(memo.forget, sender=model, dispatch_uid=f"membership.memo.{model}")
+        post_delete.connect(memo.forget, sender=model, dispatch_uid=f"membership.memo.d{model}")
+    for through in (Tier.exclusive_products.through, Profile.tags.through):
+        m2m_changed.connect(memo.forget, sender=through, dispatch_uid=f"membership.memo.{through}")
+    # the cached exclusive products (membership.selectors._exclusive_min_rank)
+    from membership.selectors import forget_exclusives
+
+    post_save.connect(forget_exclusives, sender=Tier, dispatch_uid="membership.exclusives.s")
+    post_delete.connect(forget_exclusives, sender=Tier, dispatch_uid="membership.exclusives.d")
+    m2m_changed.connect(
+        forget_exclusives,
+        sender=Tier.exclusive_products.through,
+        dispatch_uid="membership.exclusives.m2m",
+    )
+
+
+_connect_memo()

@@ -22,7 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from membership import prediction
+from membership import memo, prediction
 from membership.models import MemberScore, Tier
 from membership.segments import rfm_assign
 from orders.models import Order
@@ -204,4 +204,5 @@ def scores_save(*, scored: list[ScoredMember], as_of: date, horizon_days: int) -
     with transaction.atomic():
         MemberScore.objects.all().delete()
         MemberScore.objects.bulk_create(rows, batch_size=2000)
+    memo.forget()  # bulk writes send no signals
     return len(rows)

@@ -41,6 +41,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from membership import memo
 from membership.models import MemberProfile, Segment, SegmentMembership, SegmentRun
 
 RFM_SEGMENTS = {
@@ -264,6 +265,7 @@ def segments_rebuild(*, seed: int = 0) -> SegmentRun:
                 p.rfm_segment = rfm.get(p.user_id, "")
                 p.cluster = cluster.get(p.user_id, "")
             MemberProfile.objects.bulk_update(objs, ["rfm_segment", "cluster"])
+        memo.forget()  # bulk writes send no signals
         movements = {
             "rfm": dict(
                 Counter(

@@ -8,12 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Exists, Min, OuterRef, Q, Subquery
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Exists, JSONField, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Tag
 from catalog.models import Brand, Category
+from membership import memo
 from membership.models import (
     MemberProfile,
     MemberScore,
@@ -49,11 +54,16 @@ def membership_for(user) -> Membership | None:
 
 
 def member_tier(user) -> Tier | None:
-    """The member's tier, or the entry tier when they have no membership row yet (one query;
-    pricing calls it for every cart read)."""
+    """The member's tier, or the entry tier when they have no membership row yet (one query,
+    once per request: pricing, the audience hook and recommend's exclusions share it through
+    ``membership.memo``)."""
     member_id = _member_id(user)
     if member_id is None:
         return None
+    return memo.remembered(("tier", member_id), lambda: _read_member_tier(member_id))
+
+
+def _read_member_tier(member_id: int) -> Tier | None:
     entry = Tier.objects.filter(is_active=True).order_by("rank").values("pk")[:1]
     mine = Membership.objects.filter(user_id=member_id, tier=OuterRef("pk"))
     return (
@@ -96,35 +106,59 @@ def member_audience(user) -> dict:
     Anonymous visitors get no tier and empty lists. ``segments`` holds the member's
     RFM segment and cluster codes; ``tags`` their profile tags plus their staff tags
     (``staff:<slug>``, read live so a tag staff just added applies at once).
+
+    Three queries (the tier, shared with pricing; profile and score in one; staff tags),
+    once per request (``membership.memo``).
     """
     member_id = _member_id(user)
     if member_id is None:
         return {"tier": None, "tier_rank": None, "segments": [], "tags": []}
     tier = member_tier(user)
-    profile = (
-        MemberProfile.objects.filter(user_id=member_id)
-        .values_list("rfm_segment", "cluster", "data")
-        .first()
-    )
-    segments, tags = [], []
-    if profile:
-        segments = [code for code in profile[:2] if code]
-        tags = [t for t in (profile[2] or {}).get("tags", []) if not t.startswith("staff:")]
-    score = (
-        MemberScore.objects.filter(user_id=member_id)
-        .values_list("at_risk", "high_potential")
-        .first()
-    )
-    if score:
-        segments += [code for code, on in zip(SCORE_SEGMENTS, score, strict=True) if on]
-    staff = Tag.objects.filter(profiles__user_id=member_id).order_by("slug")
-    tags += [f"staff:{slug}" for slug in staff.values_list("slug", flat=True)]
+    segments, tags = memo.remembered(("audience", member_id), lambda: _read_audience(member_id))
     return {
         "tier": tier.code if tier else None,
         "tier_rank": tier.rank if tier else None,
-        "segments": segments,
-        "tags": tags,
+        "segments": list(segments),
+        "tags": list(tags),
     }
+
+
+def _read_audience(member_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(segments, tags) without the tier: profile and score in one query, staff tags."""
+    profile = MemberProfile.objects.filter(user_id=member_id)
+    score = MemberScore.objects.filter(user_id=member_id)
+    row = (
+        get_user_model()
+        .objects.filter(pk=member_id)
+        .annotate(
+            has_profile=Exists(profile),
+            rfm_segment=Subquery(profile.values("rfm_segment")[:1]),
+            cluster=Subquery(profile.values("cluster")[:1]),
+            profile_data=Subquery(profile.values("data")[:1], output_field=JSONField()),
+            has_score=Exists(score),
+            at_risk=Subquery(score.values("at_risk")[:1]),
+            high_potential=Subquery(score.values("high_potential")[:1]),
+        )
+        .values_list(
+            "has_profile",
+            "rfm_segment",
+            "cluster",
+            "profile_data",
+            "has_score",
+            "at_risk",
+            "high_potential",
+        )
+        .first()
+    )
+    segments, tags = [], []
+    if row and row[0]:
+        segments = [code for code in row[1:3] if code]
+        tags = [t for t in (row[3] or {}).get("tags", []) if not t.startswith("staff:")]
+    if row and row[4]:
+        segments += [code for code, on in zip(SCORE_SEGMENTS, row[5:7], strict=True) if on]
+    staff = Tag.objects.filter(profiles__user_id=member_id).order_by("slug")
+    tags += [f"staff:{slug}" for slug in staff.values_list("slug", flat=True)]
+    return tuple(segments), tuple(tags)
 
 
 def audience_choices() -> dict:
@@ -179,7 +213,39 @@ def points_multiplier(user) -> Decimal:
     return tier.points_multiplier if tier is not None else ONE
 
 
-def _exclusive_min_rank() -> dict[int, int]:
+EXCLUSIVES_CACHE_KEY = "membership:exclusive-min-rank"
+
+
+def _exclusive_min_rank(*, fresh: bool = False) -> dict[int, int]:
+    """{product id: lowest active tier rank it is exclusive to}, once per request.
+
+    What pages show reads it through the cache (``MEMBERSHIP_EXCLUSIVES_CACHE_SECONDS``;
+    every change of a tier or of its exclusive products deletes the key, see
+    ``receivers``); ``fresh`` (what may be bought) always reads the database.
+    """
+    if fresh:
+        return memo.remembered("exclusive_min_rank", _read_exclusive_min_rank)
+    return memo.remembered("exclusive_min_rank_cached", _cached_exclusive_min_rank)
+
+
+def _cached_exclusive_min_rank() -> dict[int, int]:
+    seconds = settings.MEMBERSHIP_EXCLUSIVES_CACHE_SECONDS
+    if seconds <= 0:
+        return _read_exclusive_min_rank()
+    cached = cache.get(EXCLUSIVES_CACHE_KEY)
+    if cached is None:
+        cached = _read_exclusive_min_rank()
+        cache.set(EXCLUSIVES_CACHE_KEY, cached, seconds)
+    return cached
+
+
+def forget_exclusives(*args, **kwargs) -> None:
+    """Drop the cached exclusives now and when the transaction commits (signal receiver)."""
+    cache.delete(EXCLUSIVES_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(EXCLUSIVES_CACHE_KEY))
+
+
+def _read_exclusive_min_rank() -> dict[int, int]:
     rows = (
         Tier.exclusive_products.through.objects.filter(tier__is_active=True)
         .values("product_id")
@@ -190,7 +256,10 @@ def _exclusive_min_rank() -> dict[int, int]:
 
 def restricted_product_ids(user) -> set[int]:
     """Products exclusive to tiers above the member's (all exclusive ones for visitors)."""
-    minimum = _exclusive_min_rank()
+    return _restricted(user, _exclusive_min_rank())
+
+
+def _restricted(user, minimum: dict[int, int]) -> set[int]:
     if not minimum:
         return set()
     tier = member_tier(user)
@@ -203,11 +272,11 @@ def purchase_restrictions(user, product_ids: Iterable[int]) -> dict[int, str]:
     wanted = set(product_ids)
     if not wanted:
         return {}
-    restricted = restricted_product_ids(user) & wanted
+    minimum = _exclusive_min_rank(fresh=True)
+    restricted = _restricted(user, minimum) & wanted
     if not restricted:
         return {}
     tiers = {t.rank: t for t in tiers_list()}
-    minimum = _exclusive_min_rank()
     out = {}
     for pid in restricted:
         tier = tiers.get(minimum[pid])

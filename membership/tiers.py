@@ -36,6 +36,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from membership import memo
 from membership.models import Membership, Tier, TierChange
 from orders.models import Order
 
@@ -332,6 +333,7 @@ def memberships_rebuild(*, now: datetime | None = None, user_ids=None) -> dict[s
         # ignore_conflicts: a member whose row a concurrent evaluation created keeps it.
         Membership.objects.bulk_create(new_members, batch_size=2000, ignore_conflicts=True)
         TierChange.objects.bulk_create(changes, batch_size=2000)
+    memo.forget()  # bulk writes send no signals
     for user_id in upgrades:
         tier_evaluate(user_id=user_id, reason=TierChange.Reason.REBUILD, now=now)
     return {"created": len(new_members), "upgraded": len(upgrades)}

@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # One request's memo of the member's tier/audience (membership.memo: never across requests).
+    "membership.memo.RequestMemoMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into a response.
@@ -248,6 +250,9 @@ MEMBERSHIP_AFFINITY_HALF_LIFE_DAYS = env.int("MEMBERSHIP_AFFINITY_HALF_LIFE_DAYS
 MEMBERSHIP_SCORE_HORIZON_DAYS = env.int("MEMBERSHIP_SCORE_HORIZON_DAYS", default=180)
 # Who may not buy what (orders.restrictions): callables (user, product_ids) -> {id: reason}.
 ORDERS_PURCHASE_RESTRICTION_PROVIDERS = ["membership.selectors.purchase_restrictions"]
+# Which products are tier-exclusive, cached for what pages show (any tier/exclusive change
+# deletes the key; 0 = read every request). Purchase checks always read the database.
+MEMBERSHIP_EXCLUSIVES_CACHE_SECONDS = env.int("MEMBERSHIP_EXCLUSIVES_CACHE_SECONDS", default=300)
 # --- recommendations ------------------------------------------------------------
 # Seconds the hyperparameter search may take (the refit and publish come on top).
 RECOMMEND_SEARCH_BUDGET_SECONDS = env.float("RECOMMEND_SEARCH_BUDGET_SECONDS", default=150.0)

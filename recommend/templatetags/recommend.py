@@ -31,7 +31,14 @@ def recommended_for_you(context, k: int = 10):
 @register.inclusion_tag(STRIP, takes_context=True)
 def cart_suggestions(context, k: int = 8):
     request = context.get("request")
-    served = serving.recommendations_for(user=getattr(request, "user", None), context="cart", k=k)
+    # the cart page's lines (orders.cart.CartView): no second read of the cart
+    lines = getattr(context.get("cart"), "lines", None)
+    ids = None
+    if lines is not None:
+        ids = [line.product.pk for line in sorted(lines, key=lambda li: li.item_id, reverse=True)]
+    served = serving.recommendations_for(
+        user=getattr(request, "user", None), context="cart", k=k, cart_product_ids=ids
+    )
     return _strip(served, _("You may also like"), "also-like-title")
 
 

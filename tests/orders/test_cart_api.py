@@ -114,9 +114,9 @@ def test_get_cart_query_count_does_not_grow_with_lines(api, member, django_asser
 
     assert len(response.json()["items"]) == 20
     # token, user, cart lines, points balance (live promotions come from the cache), and the
-    # member's audience for promotions and tier privileges (membership: tier, profile, score,
-    # staff tags, the tier again): none per line
-    assert one_line <= 9
+    # member's audience for promotions and tier privileges (membership: the tier, read once per
+    # request and shared with pricing; profile + score in one query; staff tags): none per line
+    assert one_line <= 7
 
 
 def test_another_members_cart_is_not_shown(api):

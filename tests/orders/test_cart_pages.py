@@ -198,10 +198,12 @@ def test_cart_page_query_count_does_not_grow_with_lines(
 
     assert len(response.context["cart"].lines) == 20
     # session, user, cart lines, header count, points balance (promotions: from the cache),
-    # the member's audience for promotions and tier privileges (membership: tier, profile,
-    # score, staff tags, the tier again), and recommend's "you may also like" (8, and the
-    # products the member's tier may not see): none per line
-    assert one_line <= 19
+    # the member's audience for promotions and tier privileges (membership: the tier, read once
+    # per request and shared with pricing; profile + score in one query; staff tags), and
+    # recommend's "you may also like" (6: the cart's products come from the page's lines,
+    # purchases and favourite categories are one query, the products the member's tier may
+    # not see come from membership's cache): none per line
+    assert one_line <= 14
 
 
 # --- update and remove ---------------------------------------------------------------------------

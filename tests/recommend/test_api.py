@@ -109,8 +109,8 @@ def test_recommendations_endpoint_query_count_is_fixed(
 ):
     member_api.get(URL, {"k": 1})  # caches the live version
 
-    # token + user, then the 8 of serving.recommendations_for
-    with django_assert_max_num_queries(10):
+    # token + user, then the 7 of serving.recommendations_for
+    with django_assert_max_num_queries(9):
         response = member_api.get(URL, {"k": k})
 
     assert response.status_code == 200

@@ -280,9 +280,9 @@ def test_for_you_costs_a_fixed_number_of_queries(trained, extra, django_assert_m
         Event.objects.create(user=member, product=p, event_type=Event.Type.VIEW)
     serving.live_version()  # cached for the next request
 
-    # list, recent events, purchases, negative reviews, preferences, similar lists,
-    # products, served-list INSERT
-    with django_assert_max_num_queries(8):
+    # list, recent events, purchases + preferences (one UNION), negative reviews, similar
+    # lists, products, served-list INSERT (tier-exclusive products: membership's cache)
+    with django_assert_max_num_queries(7):
         served = serving.recommendations_for(user=member, k=10)
 
     assert len(served.items) == 10
@@ -306,3 +306,22 @@ def test_publishing_clears_the_cached_live_version(trained, django_capture_on_co
         after = services.model_train(triggered_by="test", budget_seconds=0.5)
 
     assert serving.live_version()["pk"] == after.pk != before
+
+
+def test_the_cart_page_strip_reuses_the_pages_lines_and_matches_the_serving_read(trained, client):
+    member = trained.group_b[0]
+    cart = Cart.objects.create(user=member)
+    for product in (trained.b[1], trained.a[2], trained.b[3]):
+        CartItem.objects.create(cart=cart, product=product, quantity=1)
+    client.force_login(member)
+    client.get("/cart/")
+
+    response = client.get("/cart/")
+    on_page = [item.product.pk for item in response.context["served"].items]
+    read_here = serving.recommendations_for(user=member, context="cart", k=8, log=False)
+
+    assert on_page == [item.product.pk for item in read_here.items]
+    assert not {trained.b[1].pk, trained.a[2].pk, trained.b[3].pk} & set(on_page)
+    assert [i.reason for i in response.context["served"].items] == [
+        i.reason for i in read_here.items
+    ]
