@@ -18,14 +18,15 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from membership import memo, prediction
 from membership.models import MemberScore, Tier
 from membership.segments import rfm_assign
-from orders.models import Order
+from orders.models import Order, Refund
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 COUNTED_STATUSES = (
@@ -54,14 +55,27 @@ def load_orders(as_of: date | None) -> tuple[prediction.Orders, list[str]]:
 
 def load_orders_with_ids(as_of: date | None) -> tuple[prediction.Orders, list[str], list[int]]:
     """``load_orders`` plus the user id of each member index."""
-    rows = Order.objects.filter(status__in=COUNTED_STATUSES)
+    rows = Order.objects.filter(status__in=COUNTED_STATUSES).annotate(
+        n_items=Sum("items__quantity")
+    )
     if as_of is not None:
         rows = rows.filter(placed_at__lt=day_end(as_of))
+        # A refund made after the as-of day is later data: add it back to the value.
+        late = (
+            Refund.objects.filter(order=OuterRef("pk"), created_at__gte=day_end(as_of))
+            .order_by()
+            .values("order")
+            .annotate(s=Sum("amount"))
+            .values("s")
+        )
+        rows = rows.annotate(
+            refunded=F("refunded_total") - Coalesce(Subquery(late), Value(Decimal("0.00")))
+        )
+    else:
+        rows = rows.annotate(refunded=F("refunded_total"))
     data = list(
-        rows.order_by()
-        .annotate(n_items=Sum("items__quantity"))
-        .values_list(
-            "user_id", "user__external_id", "placed_at", "total", "refunded_total", "n_items"
+        rows.order_by().values_list(
+            "user_id", "user__external_id", "placed_at", "total", "refunded", "n_items"
         )
     )
     keys: dict[int, int] = {}

@@ -249,3 +249,30 @@ def test_bench_generator_variants_make_a_first_quarter_cohort(variant):
         firsts[customer] = min(week, firsts.get(customer, week))
         assert quantity >= 1 and amount > 0 and week < 40
     assert len(firsts) == 300 and max(firsts.values()) < 12
+
+
+def test_a_refund_made_after_the_as_of_date_changes_nothing():
+    """The order's value as of DATE is its total minus the refunds made by then."""
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from membership.scoring import load_orders
+    from orders.models import Order, Refund
+    from tests.factories import MemberFactory, OrderFactory
+
+    user = MemberFactory()
+    placed = datetime(2024, 1, 10, 12, tzinfo=UTC)
+    order = OrderFactory(
+        user=user, status=Order.Status.COMPLETED, total=Decimal("80.00"), placed_at=placed
+    )
+    Refund.objects.create(
+        order=order, amount=Decimal("10.00"), created_at=datetime(2024, 1, 20, tzinfo=UTC)
+    )
+    Refund.objects.create(
+        order=order, amount=Decimal("30.00"), created_at=datetime(2024, 3, 1, tzinfo=UTC)
+    )
+    Order.objects.filter(pk=order.pk).update(refunded_total=Decimal("40.00"))
+
+    assert load_orders(date(2024, 2, 1))[0].amount.tolist() == [70.0]
+    assert load_orders(date(2024, 3, 1))[0].amount.tolist() == [40.0]
+    assert load_orders(None)[0].amount.tolist() == [40.0]
