@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery, Sum, Value
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,10 +59,17 @@ def load_orders_with_ids(as_of: date | None) -> tuple[prediction.Orders, list[st
         n_items=Sum("items__quantity")
     )
     if as_of is not None:
-        rows = rows.filter(placed_at__lt=day_end(as_of))
+        end = day_end(as_of)
+        # The order's state on the as-of day: not yet paid then -> left out; paid then and
+        # cancelled later -> counted (its later refund is added back below).
+        rows = Order.objects.filter(
+            (Q(status__in=COUNTED_STATUSES) & (Q(paid_at__isnull=True) | Q(paid_at__lt=end)))
+            | Q(status=Order.Status.CANCELLED, paid_at__lt=end, cancelled_at__gte=end),
+            placed_at__lt=end,
+        ).annotate(n_items=Sum("items__quantity"))
         # A refund made after the as-of day is later data: add it back to the value.
         late = (
-            Refund.objects.filter(order=OuterRef("pk"), created_at__gte=day_end(as_of))
+            Refund.objects.filter(order=OuterRef("pk"), created_at__gte=end)
             .order_by()
             .values("order")
             .annotate(s=Sum("amount"))

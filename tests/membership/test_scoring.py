@@ -276,3 +276,38 @@ def test_a_refund_made_after_the_as_of_date_changes_nothing():
     assert load_orders(date(2024, 2, 1))[0].amount.tolist() == [70.0]
     assert load_orders(date(2024, 3, 1))[0].amount.tolist() == [40.0]
     assert load_orders(None)[0].amount.tolist() == [40.0]
+
+
+def test_orders_are_taken_in_their_state_on_the_as_of_day():
+    """Paid after DATE: not counted yet; paid by DATE and cancelled after: still counted."""
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from membership.scoring import load_orders
+    from orders.models import Order
+    from tests.factories import MemberFactory, OrderFactory
+
+    user = MemberFactory()
+    day = datetime(2024, 1, 10, 12, tzinfo=UTC)
+    later = datetime(2024, 2, 10, 12, tzinfo=UTC)
+    OrderFactory(
+        user=user, status=Order.Status.PAID, total=Decimal("5.00"), placed_at=day, paid_at=later
+    )
+    OrderFactory(
+        user=user,
+        status=Order.Status.CANCELLED,
+        total=Decimal("7.00"),
+        placed_at=day,
+        paid_at=day,
+        cancelled_at=later,
+    )
+    OrderFactory(
+        user=user,
+        status=Order.Status.CANCELLED,
+        total=Decimal("9.00"),
+        placed_at=day,
+        cancelled_at=day,
+    )
+
+    assert load_orders(date(2024, 1, 31))[0].amount.tolist() == [7.0]
+    assert sorted(load_orders(date(2024, 2, 28))[0].amount.tolist()) == [5.0]
