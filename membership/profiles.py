@@ -41,10 +41,12 @@ from statistics import median
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Profile
 from browsing.models import Event
-from catalog.models import Product
+from catalog.models import Brand, Category, Product
+from config.api.errors import NotFound
 from membership import memo
 from membership.models import MemberProfile
 from orders.models import Order, OrderItem, Review
@@ -459,12 +461,21 @@ def profiles_rebuild(*, now: datetime | None = None, batch_size: int = 500, user
     return len(ids)
 
 
+class InterestNotFound(NotFound):
+    code = "interest_not_found"
+    message = _("There is no such category or brand.")
+
+
 def interest_hide(*, user, kind: str, object_id: int, hidden: bool = True) -> dict:
     """The member hides (or shows again) a category or brand interest; both update paths
     respect it. ``kind`` is "category" or "brand". Recomputes the profile at once."""
     if kind not in ("category", "brand"):
         raise ValueError("kind must be category or brand")
     key = "hidden_categories" if kind == "category" else "hidden_brands"
+    model = Category if kind == "category" else Brand
+    if hidden and not model.objects.filter(pk=object_id).exists():
+        # Unknown ids would pile up in the member's overrides without end.
+        raise InterestNotFound(detail={"kind": kind, "id": object_id})
     with transaction.atomic():
         profile, _c = MemberProfile.objects.select_for_update().get_or_create(user=user)
         values = set(profile.overrides.get(key, []))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from membership import selectors
-from membership.profiles import interest_hide
+from membership.profiles import InterestNotFound, interest_hide
 
 
 class InterestForm(forms.Form):
@@ -51,12 +51,16 @@ def interest_update(request):
     if not form.is_valid():
         messages.error(request, _("That interest could not be changed."))
         return redirect("membership:profile")
-    interest_hide(
-        user=request.user,
-        kind=form.cleaned_data["kind"],
-        object_id=form.cleaned_data["object_id"],
-        hidden=form.cleaned_data["hidden"],
-    )
+    try:
+        interest_hide(
+            user=request.user,
+            kind=form.cleaned_data["kind"],
+            object_id=form.cleaned_data["object_id"],
+            hidden=form.cleaned_data["hidden"],
+        )
+    except InterestNotFound:
+        messages.error(request, _("That interest could not be changed."))
+        return redirect("membership:profile")
     if form.cleaned_data["hidden"]:
         messages.success(request, _("We will stop suggesting this interest."))
     else:

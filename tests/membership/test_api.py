@@ -112,3 +112,12 @@ def test_profile_query_count_is_fixed(member_api, member, django_assert_max_num_
 
     with django_assert_max_num_queries(3):  # token, user, profile
         assert member_api.get(PROFILE).status_code == 200
+
+
+def test_hiding_an_unknown_interest_is_a_404_and_stores_nothing(member_api, member):
+    MemberProfile.objects.create(user=member)
+
+    response = member_api.post(INTERESTS, {"kind": "brand", "id": 987654}, format="json")
+
+    assert response.status_code == 404 and response.json()["code"] == "interest_not_found"
+    assert MemberProfile.objects.get(user=member).overrides == {}

@@ -112,3 +112,15 @@ def test_profile_page_names_interests_in_the_members_language(member_client, mem
     html = member_client.get("/membership/profile/", HTTP_ACCEPT_LANGUAGE="zh-hans")
 
     assert "鞋履" in html.content.decode()
+
+
+def test_hiding_an_unknown_interest_on_the_page_is_refused(member_client, member):
+    response = member_client.post(
+        "/membership/profile/interests/",
+        {"kind": "category", "object_id": "987654", "hidden": "1"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "could not be changed" in response.content.decode()
+    assert not MemberProfile.objects.filter(user=member).exclude(overrides={}).exists()
