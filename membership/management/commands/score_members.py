@@ -7,7 +7,7 @@ per member with an order on or before DATE (UTC), using only orders up to DATE.
 
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -49,6 +49,10 @@ class Command(BaseCommand):
             raise CommandError("--horizon-days must be at least 1.")
         if horizon > MAX_HORIZON_DAYS:
             raise CommandError(f"--horizon-days must be at most {MAX_HORIZON_DAYS}.")
+        try:
+            as_of + timedelta(days=horizon + 1)
+        except OverflowError:
+            raise CommandError(f"--as-of {as_of} plus the horizon is past the last date.") from None
         started = time.perf_counter()
         scored = members_score(as_of=as_of, horizon_days=horizon, seed=options["seed"])
         if options["output"] == "-":
