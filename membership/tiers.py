@@ -332,6 +332,14 @@ def memberships_rebuild(*, now: datetime | None = None, user_ids=None) -> dict[s
     with transaction.atomic():
         # ignore_conflicts: a member whose row a concurrent evaluation created keeps it.
         Membership.objects.bulk_create(new_members, batch_size=2000, ignore_conflicts=True)
+        if new_members:
+            # Their history only for the rows written here (they carry this run's ``now``).
+            mine = set(
+                Membership.objects.filter(since=now, evaluated_at=now).values_list(
+                    "user_id", flat=True
+                )
+            )
+            changes = [c for c in changes if c.user_id in mine]
         TierChange.objects.bulk_create(changes, batch_size=2000)
     memo.forget()  # bulk writes send no signals
     for user_id in upgrades:

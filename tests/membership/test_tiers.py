@@ -173,3 +173,29 @@ def test_points_criterion_is_read_through_the_provider(member, now):
     tier_evaluate(user_id=member.pk, now=now)
 
     assert _tier(member) == "bronze"  # 500 points < 1000
+
+
+def test_rebuild_writes_no_history_for_a_membership_a_concurrent_evaluation_created(
+    member, now, monkeypatch
+):
+    """The membership another process creates mid-rebuild keeps its own (single) history."""
+    import membership.tiers as tiers_module
+
+    completed_order(member, "1200.00", now - timedelta(days=3))
+    real_tier_for = tiers_module.tier_for
+    raced = []
+
+    def tier_for_racing(*args, **kwargs):
+        if not raced:
+            raced.append(True)
+            tier_evaluate(user_id=member.pk, now=now - timedelta(seconds=1))
+        return real_tier_for(*args, **kwargs)
+
+    monkeypatch.setattr(tiers_module, "tier_for", tier_for_racing)
+    memberships_rebuild(now=now, user_ids=[member.pk])
+
+    reasons = list(
+        TierChange.objects.filter(user=member).order_by("pk").values_list("reason", flat=True)
+    )
+    assert reasons == [TierChange.Reason.JOINED, TierChange.Reason.QUALIFIED]
+    assert _tier(member) == "silver"
