@@ -268,7 +268,8 @@ def memberships_rebuild(*, now: datetime | None = None, user_ids=None) -> dict[s
     membership and upgrade those whose history qualifies them (reason "rebuild").
 
     Rolling figures of all members come from one aggregate query; only members
-    who need a new row or an upgrade are written. Never downgrades.
+    who need a new row or an upgrade are written; the others' rolling figures are
+    refreshed when they changed. Never downgrades.
     """
     from django.contrib.auth import get_user_model
 
@@ -290,9 +291,14 @@ def memberships_rebuild(*, now: datetime | None = None, user_ids=None) -> dict[s
             spend=Sum(F("total") - F("refunded_total")), n=Sum(1)
         )
     }
-    current = dict(Membership.objects.values_list("user_id", "tier__rank"))
+    current = {
+        user_id: (rank, spend, n)
+        for user_id, rank, spend, n in Membership.objects.values_list(
+            "user_id", "tier__rank", "qualifying_spend", "qualifying_orders"
+        )
+    }
     entry = tiers[0]
-    new_members, changes, upgrades = [], [], []
+    new_members, changes, upgrades, stale = [], [], [], []
     for user_id in users.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=2000):
         spend, n = figures.get(user_id, (ZERO, 0))
         points = points_earned(user_id, since) if any(t.min_points for t in tiers) else None
@@ -327,8 +333,12 @@ def memberships_rebuild(*, now: datetime | None = None, user_ids=None) -> dict[s
                         created_at=now,
                     )
                 )
-        elif target.rank > have:
+        elif target.rank > have[0]:
             upgrades.append(user_id)
+        elif (spend, n) != have[1:]:
+            # Orders left the rolling window (or arrived without signals): the figures
+            # members see ("spent in the last 12 months", progress) follow, the tier does not.
+            stale.append((user_id, spend, n))
     with transaction.atomic():
         # ignore_conflicts: a member whose row a concurrent evaluation created keeps it.
         Membership.objects.bulk_create(new_members, batch_size=2000, ignore_conflicts=True)
@@ -344,6 +354,13 @@ def memberships_rebuild(*, now: datetime | None = None, user_ids=None) -> dict[s
     memo.forget()  # bulk writes send no signals
     for user_id in upgrades:
         tier_evaluate(user_id=user_id, reason=TierChange.Reason.REBUILD, now=now)
+    for user_id, spend, n in stale:
+        # Guarded: a membership evaluated since ``now`` keeps its fresher figures.
+        Membership.objects.filter(user_id=user_id, evaluated_at__lte=now).update(
+            qualifying_spend=spend, qualifying_orders=n, evaluated_at=now
+        )
+    if stale:
+        memo.forget()
     return {"created": len(new_members), "upgraded": len(upgrades)}
 
 

@@ -199,3 +199,16 @@ def test_rebuild_writes_no_history_for_a_membership_a_concurrent_evaluation_crea
     )
     assert reasons == [TierChange.Reason.JOINED, TierChange.Reason.QUALIFIED]
     assert _tier(member) == "silver"
+
+
+def test_rebuild_refreshes_rolling_figures_that_left_the_window_but_keeps_the_tier(member, now):
+    completed_order(member, "1200.00", now - timedelta(days=300))
+    tier_evaluate(user_id=member.pk, now=now - timedelta(days=300))
+    assert Membership.objects.get(user=member).qualifying_spend == Decimal("1200.00")
+
+    memberships_rebuild(now=now + timedelta(days=100))
+
+    membership = Membership.objects.get(user=member)
+    assert (membership.qualifying_spend, membership.qualifying_orders) == (Decimal("0.00"), 0)
+    assert _tier(member) == "silver"
+    assert not TierChange.objects.filter(user=member, reason="rebuild").exists()
