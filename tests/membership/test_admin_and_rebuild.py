@@ -91,3 +91,11 @@ def test_staff_change_a_tier_in_admin_with_a_recorded_reason(staff_client):
     assert Membership.objects.get(user=member).tier == gold
     change = TierChange.objects.get(user=member, reason="staff")
     assert change.note == "boss@example.com" and change.from_tier.code == "bronze"
+
+
+@pytest.mark.parametrize("horizon", ["0", "-5", "99999"])
+def test_membership_rebuild_refuses_a_bad_horizon_clearly(horizon):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--horizon-days must be from 1 to"):
+        call_command("membership_rebuild", "--horizon-days", horizon, stdout=io.StringIO())

@@ -2,8 +2,9 @@
 segments and scores from the order history (run it after ``import_orders``, which
 sends no signals; the nightly task does the same)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from membership.management.commands.score_members import MAX_HORIZON_DAYS
 from membership.services import members_rebuild
 
 
@@ -15,6 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--horizon-days", type=int, default=180)
 
     def handle(self, *args, **options):
+        if not 1 <= options["horizon_days"] <= MAX_HORIZON_DAYS:
+            raise CommandError(f"--horizon-days must be from 1 to {MAX_HORIZON_DAYS}.")
         members_rebuild(
             score=not options["no_scores"],
             horizon_days=options["horizon_days"],
