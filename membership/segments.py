@@ -70,6 +70,10 @@ def rfm_scores(recency: np.ndarray, frequency: np.ndarray, monetary: np.ndarray)
 def rfm_segment(r: int, f: int, orders: int) -> str:
     if orders <= 1 and r >= 4:
         return "new"
+    if orders <= 1:
+        # One order is never "buys often": when most members are one-time buyers, the tied
+        # frequency rank alone would give them F >= 3 (loyal / at risk).
+        return "potential" if r >= 3 else ("hibernating" if r == 2 else "lost")
     if r >= 4 and f >= 4:
         return "champions"
     if r >= 3 and f >= 3:

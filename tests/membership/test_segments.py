@@ -18,6 +18,30 @@ def test_rfm_rules(r, f, orders, segment):
     assert rfm_segment(r, f, orders) == segment
 
 
+@pytest.mark.parametrize(
+    ("r", "f", "segment"), [(3, 3, "potential"), (3, 5, "potential"), (2, 4, "hibernating"),
+                            (1, 3, "lost")],
+)  # fmt: skip
+def test_a_one_time_buyer_is_never_loyal_or_at_risk(r, f, segment):
+    assert rfm_segment(r, f, 1) == segment
+
+
+def test_one_time_buyers_in_a_mostly_one_time_shop_are_not_loyal():
+    # 9 of 10 members ordered once (their tied frequency rank alone scores F = 3).
+    frame = pd.DataFrame(
+        {
+            "present": [True] * 10,
+            "recency": [10.0] * 9 + [1.0],
+            "n_orders": [1] * 9 + [6],
+            "total_spend": [20.0] * 10,
+        }
+    )
+
+    segments = rfm_assign(frame)
+
+    assert set(segments[:9]) == {"potential"}
+
+
 def test_rfm_assign_on_constructed_members():
     # 10 members: recency falls and frequency rises with the index; one without orders.
     n = 10
