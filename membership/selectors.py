@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, JSONField, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Tag
 from catalog.models import Brand, Category
@@ -352,7 +353,14 @@ def membership_overview(user) -> dict:
                 message = _("Spend %(amount)s more within 12 months to reach %(tier)s.") % parts
         elif progress.orders_missing is not None:
             parts["n"] = progress.orders_missing
-            message = _("Complete %(n)s more orders to reach %(tier)s.") % parts
+            message = (
+                ngettext(
+                    "Complete %(n)s more order to reach %(tier)s.",
+                    "Complete %(n)s more orders to reach %(tier)s.",
+                    progress.orders_missing,
+                )
+                % parts
+            )
     return {
         "tier": tier,
         "membership": membership,

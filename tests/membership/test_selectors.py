@@ -136,3 +136,13 @@ def test_bronze_members_and_visitors_get_no_tier_price_change(member):
             lines=[PricingLine(product=product, quantity=1)], user=user, pipeline=[tier_privileges]
         )
         assert priced.discount_total == Decimal("0") and priced.shipping_fee > 0
+
+
+def test_progress_by_orders_says_one_order_in_the_singular(member, now):
+    Tier.objects.filter(code="silver").update(min_spend=0, min_orders=2)
+    completed_order(member, "10.00", now - timedelta(days=1))
+    tier_evaluate(user_id=member.pk, now=now)
+
+    assert selectors.membership_overview(member)["progress_message"].startswith(
+        "Complete 1 more order to reach"
+    )
