@@ -93,6 +93,7 @@ def test_save_stores_scores_with_advice(history):
         ({"as_of": "2024-01-01", "horizon_days": "ten"}, "not a whole number"),
         ({"as_of": "2024-01-01", "horizon_days": "99999"}, "at most"),
         ({"as_of": "9999-12-31", "horizon_days": "30"}, "past the last date"),
+        ({"as_of": "2024-01-01", "horizon_days": "30", "seed": -1}, "--seed must be"),
     ],
 )
 def test_bad_arguments_are_clear_errors(kwargs, message):

@@ -53,6 +53,8 @@ class Command(BaseCommand):
             as_of + timedelta(days=horizon + 1)
         except OverflowError:
             raise CommandError(f"--as-of {as_of} plus the horizon is past the last date.") from None
+        if not 0 <= options["seed"] < 2**32:
+            raise CommandError("--seed must be a whole number from 0 to 4294967295.")
         started = time.perf_counter()
         scored = members_score(as_of=as_of, horizon_days=horizon, seed=options["seed"])
         if options["output"] == "-":
