@@ -421,7 +421,11 @@ class PointsAdjustmentForm(forms.ModelForm):
     member = forms.ModelChoiceField(
         label=_("Member"), queryset=get_user_model().objects.all(), widget=forms.NumberInput
     )
-    points = forms.IntegerField(label=_("Points (negative to deduct)"))
+    points = forms.IntegerField(
+        label=_("Points (negative to deduct)"),
+        min_value=-services.POINTS_MAX,
+        max_value=services.POINTS_MAX,
+    )
     why = forms.CharField(label=_("Reason"), max_length=255)
 
     class Meta:
@@ -443,6 +447,13 @@ class PointsAdjustmentForm(forms.ModelForm):
                 self.add_error(
                     "points",
                     _("The member has only %(balance)s points.") % {"balance": balance},
+                )
+        if member is not None and points is not None and points > 0:
+            balance = selectors.points_balance(user=member)
+            if balance + points > services.POINTS_MAX:
+                self.add_error(
+                    "points",
+                    _("A balance cannot exceed %(max)s points.") % {"max": services.POINTS_MAX},
                 )
         return data
 

@@ -76,6 +76,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_MAX = 32
 IDEMPOTENCY_KEY_MAX = 64
 REASON_MAX = 255
+POINTS_MAX = 2**31 - 1  # PointsAccount.balance and PointsEntry.amount are 32-bit integers
 
 
 def _is_member(user) -> bool:
@@ -160,6 +161,11 @@ def _credit(
     """Add a lot of ``amount`` points (caller holds the account lock); None if ``ref`` exists."""
     if amount <= 0 or _ref_taken(ref):
         return None
+    if amount > POINTS_MAX - account.balance:  # the integer columns would overflow (a 500)
+        raise PointsError(
+            _("A balance cannot exceed %(max)s points.") % {"max": POINTS_MAX},
+            detail={"balance": account.balance, "requested": amount},
+        )
     now = now or timezone.now()
     PointsAccount.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
     account.balance += amount
@@ -246,6 +252,8 @@ def points_adjust(*, user_id: int, amount: int, reason: str, by=None) -> PointsE
         raise PointsError(_("Give a reason for the adjustment."), code="reason_required")
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise PointsError(_("Enter a whole number of points other than 0."))
+    if abs(amount) > POINTS_MAX:
+        raise PointsError(detail={"max": POINTS_MAX})
     with transaction.atomic():
         account = account_lock(user_id)
         if amount > 0:

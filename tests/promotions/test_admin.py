@@ -233,3 +233,28 @@ def test_mark_gift_exchanges_shipped(staff):
         {"action": "mark_shipped", "_selected_action": [done.pk]},
     )
     assert PointsExchange.objects.get(pk=done.pk).status == "shipped"
+
+
+@pytest.mark.parametrize("points", ["3000000000", "-3000000000", "99999999999999999999"])
+def test_staff_adjustment_beyond_the_points_range_is_a_form_error(staff, points):
+    member = MemberFactory()
+    points_grant(member, 100)
+    response = staff.post(
+        reverse("admin:promotions_pointsentry_add"),
+        {"member": member.pk, "points": points, "why": "typo"},
+    )
+    assert response.status_code == 200
+    assert "points" in response.context["adminform"].form.errors
+    assert points_balance(user=member) == 100
+
+
+def test_a_bonus_that_would_overflow_the_balance_is_refused(staff):
+    member = MemberFactory()
+    points_grant(member, 2**31 - 10)
+    response = staff.post(
+        reverse("admin:promotions_pointsentry_add"),
+        {"member": member.pk, "points": "10", "why": "bonus"},
+    )
+    assert response.status_code == 200
+    assert "points" in response.context["adminform"].form.errors
+    assert points_balance(user=member) == 2**31 - 10
