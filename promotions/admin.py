@@ -89,6 +89,14 @@ class AudienceForm(forms.ModelForm):
         return self._codes("tag_codes")
 
 
+STEP_MAX = Decimal("9999999999.99")  # a money field's Decimal(12, 2)
+
+
+def _step_amount_ok(value: Decimal) -> bool:
+    """A threshold step's spend or amount off: finite, whole cents, within a money field."""
+    return value.is_finite() and abs(value) <= STEP_MAX and value == value.quantize(Decimal("0.01"))
+
+
 class PromotionForm(AudienceForm):
     class Meta:
         model = Promotion
@@ -109,6 +117,11 @@ class PromotionForm(AudienceForm):
             try:
                 steps = [(Decimal(str(s)), Decimal(str(o))) for s, o in tiers]
             except (TypeError, ValueError, InvalidOperation):
+                self.add_error("tiers", _('Write the steps as [["200.00", "20.00"], ...].'))
+                return data
+            if not all(_step_amount_ok(v) for step in steps for v in step):
+                # NaN compares with an error (a 500); Infinity, 1E+30 or sub-cent amounts
+                # break the pricing's rounding to cents on every cart.
                 self.add_error("tiers", _('Write the steps as [["200.00", "20.00"], ...].'))
                 return data
             if not steps or any(s <= 0 or o <= 0 or o > s for s, o in steps):
@@ -187,6 +200,9 @@ class PromotionAdmin(admin.ModelAdmin):
     ]
 
 
+VALID_DAYS_MAX = 36500  # beyond, a wallet coupon's expiry could overflow the calendar
+
+
 class CampaignForm(AudienceForm):
     class Meta:
         model = CouponCampaign
@@ -206,6 +222,11 @@ class CampaignForm(AudienceForm):
         data = super().clean()
         if data.get("kind") == CouponCampaign.Kind.PERCENT and (data.get("value") or 0) > 100:
             self.add_error("value", _("A percentage is at most 100."))
+        if (data.get("valid_days") or 0) > VALID_DAYS_MAX:
+            self.add_error(
+                "valid_days",
+                _("At most %(days)s days (leave it empty for no end).") % {"days": VALID_DAYS_MAX},
+            )
         ends, starts = data.get("ends_at"), data.get("starts_at")
         if ends and starts and ends <= starts:
             self.add_error("ends_at", _("The end must be after the start."))

@@ -548,7 +548,12 @@ def coupon_evaluate(resolved: ResolvedCoupon, lines, payables) -> rules.Outcome:
 
 def coupon_expiry(campaign: CouponCampaign, start: datetime) -> datetime | None:
     """A wallet coupon's own expiry: ``valid_days`` after ``start`` (claim or issue)."""
-    return start + timedelta(days=campaign.valid_days) if campaign.valid_days else None
+    if not campaign.valid_days:
+        return None
+    try:
+        return start + timedelta(days=campaign.valid_days)
+    except OverflowError:  # past year 9999 (valid_days is a 32-bit field): no end of its own
+        return None
 
 
 def _coupon_new(campaign: CouponCampaign, *, owner=None, source: str, batch: str = "") -> Coupon:

@@ -258,3 +258,32 @@ def test_a_bonus_that_would_overflow_the_balance_is_refused(staff):
     assert response.status_code == 200
     assert "points" in response.context["adminform"].form.errors
     assert points_balance(user=member) == 2**31 - 10
+
+
+@pytest.mark.parametrize(
+    "tiers",
+    [
+        '[["NaN", "1"]]',
+        '[["100", "NaN"]]',
+        '[["Infinity", "10"]]',
+        '[["1E+30", "10"]]',
+        '[["100.001", "10"]]',
+        '[["10000000000", "10"]]',
+        "[[1, 2, 3]]",
+        '"200"',
+    ],
+)
+@override_settings(PROMOTIONS_AUDIENCE_CHOICES_PROVIDER="")
+def test_promotion_steps_must_be_finite_amounts_in_cents(staff, tiers):
+    response = staff.post(reverse("admin:promotions_promotion_add"), _promotion_form(tiers=tiers))
+    assert response.status_code == 200
+    assert "tiers" in response.context["adminform"].form.errors
+    assert not Promotion.objects.exists()
+
+
+def test_campaign_form_refuses_a_validity_beyond_a_century():
+    from promotions.admin import CampaignForm
+
+    form = CampaignForm(data={"valid_days": "3000000"})
+    form.is_valid()
+    assert "valid_days" in form.errors

@@ -548,3 +548,14 @@ def test_a_credit_that_would_overflow_the_balance_is_a_points_error():
         services.points_adjust(user_id=member.pk, amount=10, reason="bonus")
     services.points_adjust(user_id=member.pk, amount=9, reason="bonus")
     assert points_balance(user=member) == 2**31 - 1 == points_ledger_sum(user=member)
+
+
+def test_a_validity_beyond_the_calendar_gives_a_coupon_without_its_own_end():
+    """valid_days is a 32-bit field: a huge value must not overflow the datetime (a 500)."""
+    CouponCampaignFactory(public_code="FOREVER", valid_days=3_000_000)
+    member = MemberFactory()
+
+    coupon = services.coupon_claim(user=member, code="FOREVER")
+
+    assert coupon.expires_at is None
+    assert [row.status for row in wallet(user=member)] == ["usable"]
