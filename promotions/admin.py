@@ -358,8 +358,11 @@ class CouponCampaignAdmin(admin.ModelAdmin):
                         % {"count": n, "campaign": campaign.name},
                     )
                 if segment:
+                    # The batch is fixed now: a redelivered or retried task skips the
+                    # members it already served instead of issuing them a second coupon.
+                    batch = f"issue-{campaign.pk}-{timezone.now():%Y%m%d%H%M%S%f}"
                     transaction.on_commit(
-                        lambda pk=campaign.pk: tasks.issue_to_segment.delay(pk, segment)
+                        lambda pk=campaign.pk, b=batch: tasks.issue_to_segment.delay(pk, segment, b)
                     )
                     self.message_user(
                         request,

@@ -648,30 +648,32 @@ def coupons_issue(*, campaign_id: int, user_ids: Iterable[int], batch: str = "")
     from django.contrib.auth import get_user_model
 
     batch = batch or f"issue-{timezone.now():%Y%m%d%H%M%S}"
-    campaign = CouponCampaign.objects.get(pk=campaign_id)
     wanted = {int(u) for u in user_ids}
     existing = set(
         get_user_model().objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True)
     )
-    holders = set(
-        Coupon.objects.filter(campaign=campaign, batch=batch, owner_id__in=existing).values_list(
-            "owner_id", flat=True
-        )
-    )
-    now = timezone.now()
-    new = [
-        Coupon(
-            campaign=campaign,
-            code=code_make(),
-            owner_id=uid,
-            source=Coupon.Source.ISSUED,
-            batch=batch,
-            claimed_at=now,
-            expires_at=coupon_expiry(campaign, now),
-        )
-        for uid in sorted(existing - holders)
-    ]
     with transaction.atomic():
+        # The campaign's row lock serialises two deliveries of the same batch, so the
+        # second sees the first one's coupons and skips those members.
+        campaign = CouponCampaign.objects.select_for_update().get(pk=campaign_id)
+        holders = set(
+            Coupon.objects.filter(
+                campaign=campaign, batch=batch, owner_id__in=existing
+            ).values_list("owner_id", flat=True)
+        )
+        now = timezone.now()
+        new = [
+            Coupon(
+                campaign=campaign,
+                code=code_make(),
+                owner_id=uid,
+                source=Coupon.Source.ISSUED,
+                batch=batch,
+                claimed_at=now,
+                expires_at=coupon_expiry(campaign, now),
+            )
+            for uid in sorted(existing - holders)
+        ]
         Coupon.objects.bulk_create(new)
         CouponCampaign.objects.filter(pk=campaign.pk).update(
             issued_count=F("issued_count") + len(new)

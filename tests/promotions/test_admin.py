@@ -287,3 +287,39 @@ def test_campaign_form_refuses_a_validity_beyond_a_century():
     form = CampaignForm(data={"valid_days": "3000000"})
     form.is_valid()
     assert "valid_days" in form.errors
+
+
+@override_settings(
+    PROMOTIONS_SEGMENT_MEMBERS_PROVIDER="tests.promotions.test_services.fixture_segment_members"
+)
+def test_issuing_to_a_segment_enqueues_a_batch_so_a_redelivered_task_issues_nothing_more(
+    staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from promotions import services, tasks
+    from tests.promotions.test_services import SEGMENTS
+
+    campaign = CouponCampaignFactory()
+    members = [MemberFactory() for _i in range(2)]
+    monkeypatch.setitem(SEGMENTS, "vip", [m.pk for m in members])
+    sent = []
+    monkeypatch.setattr(tasks.issue_to_segment, "delay", lambda *args: sent.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(
+            reverse("admin:promotions_couponcampaign_changelist"),
+            {
+                "action": "issue_coupons",
+                "_selected_action": [campaign.pk],
+                "apply": "1",
+                "segment": "vip",
+            },
+        )
+    assert len(sent) == 1
+    assert tasks.issue_to_segment(*sent[0]) == 2
+    later = timezone.now() + timedelta(minutes=5)
+    monkeypatch.setattr(services.timezone, "now", lambda: later)
+    assert tasks.issue_to_segment(*sent[0]) == 0  # Celery redelivers: no second coupon each
+    assert Coupon.objects.filter(campaign=campaign).count() == 2
