@@ -366,8 +366,18 @@ def points_history(*, user) -> QuerySet[PointsEntry]:
     )
 
 
-def exchange_catalogue() -> QuerySet[ExchangeItem]:
-    return ExchangeItem.objects.filter(is_active=True).select_related("campaign", "product")
+def exchange_catalogue(now=None) -> QuerySet[ExchangeItem]:
+    """Active items; a coupon item only while its campaign has not ended (a coupon of an
+    ended campaign would be born expired: points spent on nothing)."""
+    now = now or timezone.now()
+    open_campaign = Q(campaign__is_active=True) & (
+        Q(campaign__ends_at__isnull=True) | Q(campaign__ends_at__gt=now)
+    )
+    return (
+        ExchangeItem.objects.filter(is_active=True)
+        .filter(Q(kind=ExchangeItem.Kind.GIFT) | open_campaign)
+        .select_related("campaign", "product")
+    )
 
 
 def exchange_count_by_member(*, user, item_id: int) -> int:

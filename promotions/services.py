@@ -947,6 +947,12 @@ def points_exchange(*, user, item_id, idempotency_key=None) -> PointsExchange:
             item = ExchangeItem.objects.select_for_update().filter(pk=pk, is_active=True).first()
             if item is None:
                 raise ExchangeItemNotFound()
+            if item.kind == ExchangeItem.Kind.COUPON:
+                campaign = item.campaign
+                if not campaign.is_active or (
+                    campaign.ends_at is not None and timezone.now() >= campaign.ends_at
+                ):  # its coupon would be born expired: not on offer (as in the catalogue)
+                    raise ExchangeItemNotFound()
             if item.per_member_limit is not None:
                 done = selectors.exchange_count_by_member(user=user, item_id=item.pk)
                 if done >= item.per_member_limit:
