@@ -357,6 +357,7 @@ def points_history(*, user) -> QuerySet[PointsEntry]:
             "amount",
             "balance_after",
             "reason",
+            "ref",
             "expires_at",
             "created_at",
             "order__id",
