@@ -424,7 +424,8 @@ class OrderSavings:
 
 
 def _discount_label(record: OrderDiscount) -> str:
-    if record.source == OrderDiscount.Source.PROMOTION and record.promotion is not None:
+    named_by_promotion = (OrderDiscount.Source.PROMOTION, OrderDiscount.Source.SHIPPING)
+    if record.source in named_by_promotion and record.promotion is not None:
         return record.promotion.display_name
     return record.label
 
