@@ -89,6 +89,14 @@ class AudienceForm(forms.ModelForm):
         return self._codes("tag_codes")
 
 
+STEP_MAX = Decimal("9999999999.99")  # a money field's Decimal(12, 2)
+
+
+def _step_amount_ok(value: Decimal) -> bool:
+    """A threshold step's spend or amount off: finite, whole cents, within a money field."""
+    return value.is_finite() and abs(value) <= STEP_MAX and value == value.quantize(Decimal("0.01"))
+
+
 class PromotionForm(AudienceForm):
     class Meta:
         model = Promotion
@@ -109,6 +117,11 @@ class PromotionForm(AudienceForm):
             try:
                 steps = [(Decimal(str(s)), Decimal(str(o))) for s, o in tiers]
             except (TypeError, ValueError, InvalidOperation):
+                self.add_error("tiers", _('Write the steps as [["200.00", "20.00"], ...].'))
+                return data
+            if not all(_step_amount_ok(v) for step in steps for v in step):
+                # NaN compares with an error (a 500); Infinity, 1E+30 or sub-cent amounts
+                # break the pricing's rounding to cents on every cart.
                 self.add_error("tiers", _('Write the steps as [["200.00", "20.00"], ...].'))
                 return data
             if not steps or any(s <= 0 or o <= 0 or o > s for s, o in steps):
@@ -187,6 +200,9 @@ class PromotionAdmin(admin.ModelAdmin):
     ]
 
 
+VALID_DAYS_MAX = 36500  # beyond, a wallet coupon's expiry could overflow the calendar
+
+
 class CampaignForm(AudienceForm):
     class Meta:
         model = CouponCampaign
@@ -206,6 +222,11 @@ class CampaignForm(AudienceForm):
         data = super().clean()
         if data.get("kind") == CouponCampaign.Kind.PERCENT and (data.get("value") or 0) > 100:
             self.add_error("value", _("A percentage is at most 100."))
+        if (data.get("valid_days") or 0) > VALID_DAYS_MAX:
+            self.add_error(
+                "valid_days",
+                _("At most %(days)s days (leave it empty for no end).") % {"days": VALID_DAYS_MAX},
+            )
         ends, starts = data.get("ends_at"), data.get("starts_at")
         if ends and starts and ends <= starts:
             self.add_error("ends_at", _("The end must be after the start."))
@@ -337,8 +358,11 @@ class CouponCampaignAdmin(admin.ModelAdmin):
                         % {"count": n, "campaign": campaign.name},
                     )
                 if segment:
+                    # The batch is fixed now: a redelivered or retried task skips the
+                    # members it already served instead of issuing them a second coupon.
+                    batch = f"issue-{campaign.pk}-{timezone.now():%Y%m%d%H%M%S%f}"
                     transaction.on_commit(
-                        lambda pk=campaign.pk: tasks.issue_to_segment.delay(pk, segment)
+                        lambda pk=campaign.pk, b=batch: tasks.issue_to_segment.delay(pk, segment, b)
                     )
                     self.message_user(
                         request,
@@ -421,7 +445,11 @@ class PointsAdjustmentForm(forms.ModelForm):
     member = forms.ModelChoiceField(
         label=_("Member"), queryset=get_user_model().objects.all(), widget=forms.NumberInput
     )
-    points = forms.IntegerField(label=_("Points (negative to deduct)"))
+    points = forms.IntegerField(
+        label=_("Points (negative to deduct)"),
+        min_value=-services.POINTS_MAX,
+        max_value=services.POINTS_MAX,
+    )
     why = forms.CharField(label=_("Reason"), max_length=255)
 
     class Meta:
@@ -443,6 +471,13 @@ class PointsAdjustmentForm(forms.ModelForm):
                 self.add_error(
                     "points",
                     _("The member has only %(balance)s points.") % {"balance": balance},
+                )
+        if member is not None and points is not None and points > 0:
+            balance = selectors.points_balance(user=member)
+            if balance + points > services.POINTS_MAX:
+                self.add_error(
+                    "points",
+                    _("A balance cannot exceed %(max)s points.") % {"max": services.POINTS_MAX},
                 )
         return data
 

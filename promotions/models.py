@@ -525,6 +525,28 @@ class PointsEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id} {self.amount:+d} {self.kind}"
 
+    @property
+    def display_reason(self) -> str:
+        """The reason in the reader's language for what the shop wrote about an order:
+        ``reason`` keeps the language of the request or task that wrote it (a Celery
+        task's is the default, English), so a Chinese member read "Order … completed".
+        Other entries (staff adjustments, expiry, exchanges, reversals) show ``reason``."""
+        from django.utils.translation import gettext
+
+        order = self.order if self.order_id else None
+        if order is None:
+            return self.reason
+        number = {"number": order.number}
+        if self.kind == self.Kind.EARN:
+            return gettext("Order %(number)s completed") % number
+        if self.kind == self.Kind.SPEND:
+            return gettext("Used on order %(number)s") % number
+        if self.kind == self.Kind.RETURN and self.ref.endswith(":cancel"):
+            return gettext("Order %(number)s cancelled") % number
+        if self.kind == self.Kind.RETURN and self.ref.startswith("return:refund:"):
+            return gettext("Points back for the refund on order %(number)s") % number
+        return self.reason
+
 
 class ExchangeItem(models.Model):
     """Something members exchange points for (积分兑换): a coupon or a gift product."""

@@ -357,6 +357,7 @@ def points_history(*, user) -> QuerySet[PointsEntry]:
             "amount",
             "balance_after",
             "reason",
+            "ref",
             "expires_at",
             "created_at",
             "order__id",
@@ -366,8 +367,18 @@ def points_history(*, user) -> QuerySet[PointsEntry]:
     )
 
 
-def exchange_catalogue() -> QuerySet[ExchangeItem]:
-    return ExchangeItem.objects.filter(is_active=True).select_related("campaign", "product")
+def exchange_catalogue(now=None) -> QuerySet[ExchangeItem]:
+    """Active items; a coupon item only while its campaign has not ended (a coupon of an
+    ended campaign would be born expired: points spent on nothing)."""
+    now = now or timezone.now()
+    open_campaign = Q(campaign__is_active=True) & (
+        Q(campaign__ends_at__isnull=True) | Q(campaign__ends_at__gt=now)
+    )
+    return (
+        ExchangeItem.objects.filter(is_active=True)
+        .filter(Q(kind=ExchangeItem.Kind.GIFT) | open_campaign)
+        .select_related("campaign", "product")
+    )
 
 
 def exchange_count_by_member(*, user, item_id: int) -> int:
@@ -413,7 +424,8 @@ class OrderSavings:
 
 
 def _discount_label(record: OrderDiscount) -> str:
-    if record.source == OrderDiscount.Source.PROMOTION and record.promotion is not None:
+    named_by_promotion = (OrderDiscount.Source.PROMOTION, OrderDiscount.Source.SHIPPING)
+    if record.source in named_by_promotion and record.promotion is not None:
         return record.promotion.display_name
     return record.label
 

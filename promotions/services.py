@@ -76,6 +76,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_MAX = 32
 IDEMPOTENCY_KEY_MAX = 64
 REASON_MAX = 255
+POINTS_MAX = 2**31 - 1  # PointsAccount.balance and PointsEntry.amount are 32-bit integers
 
 
 def _is_member(user) -> bool:
@@ -160,6 +161,11 @@ def _credit(
     """Add a lot of ``amount`` points (caller holds the account lock); None if ``ref`` exists."""
     if amount <= 0 or _ref_taken(ref):
         return None
+    if amount > POINTS_MAX - account.balance:  # the integer columns would overflow (a 500)
+        raise PointsError(
+            _("A balance cannot exceed %(max)s points.") % {"max": POINTS_MAX},
+            detail={"balance": account.balance, "requested": amount},
+        )
     now = now or timezone.now()
     PointsAccount.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
     account.balance += amount
@@ -246,6 +252,8 @@ def points_adjust(*, user_id: int, amount: int, reason: str, by=None) -> PointsE
         raise PointsError(_("Give a reason for the adjustment."), code="reason_required")
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise PointsError(_("Enter a whole number of points other than 0."))
+    if abs(amount) > POINTS_MAX:
+        raise PointsError(detail={"max": POINTS_MAX})
     with transaction.atomic():
         account = account_lock(user_id)
         if amount > 0:
@@ -540,7 +548,12 @@ def coupon_evaluate(resolved: ResolvedCoupon, lines, payables) -> rules.Outcome:
 
 def coupon_expiry(campaign: CouponCampaign, start: datetime) -> datetime | None:
     """A wallet coupon's own expiry: ``valid_days`` after ``start`` (claim or issue)."""
-    return start + timedelta(days=campaign.valid_days) if campaign.valid_days else None
+    if not campaign.valid_days:
+        return None
+    try:
+        return start + timedelta(days=campaign.valid_days)
+    except OverflowError:  # past year 9999 (valid_days is a 32-bit field): no end of its own
+        return None
 
 
 def _coupon_new(campaign: CouponCampaign, *, owner=None, source: str, batch: str = "") -> Coupon:
@@ -635,30 +648,32 @@ def coupons_issue(*, campaign_id: int, user_ids: Iterable[int], batch: str = "")
     from django.contrib.auth import get_user_model
 
     batch = batch or f"issue-{timezone.now():%Y%m%d%H%M%S}"
-    campaign = CouponCampaign.objects.get(pk=campaign_id)
     wanted = {int(u) for u in user_ids}
     existing = set(
         get_user_model().objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True)
     )
-    holders = set(
-        Coupon.objects.filter(campaign=campaign, batch=batch, owner_id__in=existing).values_list(
-            "owner_id", flat=True
-        )
-    )
-    now = timezone.now()
-    new = [
-        Coupon(
-            campaign=campaign,
-            code=code_make(),
-            owner_id=uid,
-            source=Coupon.Source.ISSUED,
-            batch=batch,
-            claimed_at=now,
-            expires_at=coupon_expiry(campaign, now),
-        )
-        for uid in sorted(existing - holders)
-    ]
     with transaction.atomic():
+        # The campaign's row lock serialises two deliveries of the same batch, so the
+        # second sees the first one's coupons and skips those members.
+        campaign = CouponCampaign.objects.select_for_update().get(pk=campaign_id)
+        holders = set(
+            Coupon.objects.filter(
+                campaign=campaign, batch=batch, owner_id__in=existing
+            ).values_list("owner_id", flat=True)
+        )
+        now = timezone.now()
+        new = [
+            Coupon(
+                campaign=campaign,
+                code=code_make(),
+                owner_id=uid,
+                source=Coupon.Source.ISSUED,
+                batch=batch,
+                claimed_at=now,
+                expires_at=coupon_expiry(campaign, now),
+            )
+            for uid in sorted(existing - holders)
+        ]
         Coupon.objects.bulk_create(new)
         CouponCampaign.objects.filter(pk=campaign.pk).update(
             issued_count=F("issued_count") + len(new)
@@ -932,6 +947,12 @@ def points_exchange(*, user, item_id, idempotency_key=None) -> PointsExchange:
             item = ExchangeItem.objects.select_for_update().filter(pk=pk, is_active=True).first()
             if item is None:
                 raise ExchangeItemNotFound()
+            if item.kind == ExchangeItem.Kind.COUPON:
+                campaign = item.campaign
+                if not campaign.is_active or (
+                    campaign.ends_at is not None and timezone.now() >= campaign.ends_at
+                ):  # its coupon would be born expired: not on offer (as in the catalogue)
+                    raise ExchangeItemNotFound()
             if item.per_member_limit is not None:
                 done = selectors.exchange_count_by_member(user=user, item_id=item.pk)
                 if done >= item.per_member_limit:

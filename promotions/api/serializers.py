@@ -14,6 +14,7 @@ def money(**kwargs) -> serializers.DecimalField:
 
 class PointsEntrySerializer(serializers.ModelSerializer):
     order_number = serializers.CharField(source="order.number", default=None, read_only=True)
+    reason = serializers.CharField(source="display_reason", read_only=True)
 
     class Meta:
         model = PointsEntry

@@ -233,3 +233,93 @@ def test_mark_gift_exchanges_shipped(staff):
         {"action": "mark_shipped", "_selected_action": [done.pk]},
     )
     assert PointsExchange.objects.get(pk=done.pk).status == "shipped"
+
+
+@pytest.mark.parametrize("points", ["3000000000", "-3000000000", "99999999999999999999"])
+def test_staff_adjustment_beyond_the_points_range_is_a_form_error(staff, points):
+    member = MemberFactory()
+    points_grant(member, 100)
+    response = staff.post(
+        reverse("admin:promotions_pointsentry_add"),
+        {"member": member.pk, "points": points, "why": "typo"},
+    )
+    assert response.status_code == 200
+    assert "points" in response.context["adminform"].form.errors
+    assert points_balance(user=member) == 100
+
+
+def test_a_bonus_that_would_overflow_the_balance_is_refused(staff):
+    member = MemberFactory()
+    points_grant(member, 2**31 - 10)
+    response = staff.post(
+        reverse("admin:promotions_pointsentry_add"),
+        {"member": member.pk, "points": "10", "why": "bonus"},
+    )
+    assert response.status_code == 200
+    assert "points" in response.context["adminform"].form.errors
+    assert points_balance(user=member) == 2**31 - 10
+
+
+@pytest.mark.parametrize(
+    "tiers",
+    [
+        '[["NaN", "1"]]',
+        '[["100", "NaN"]]',
+        '[["Infinity", "10"]]',
+        '[["1E+30", "10"]]',
+        '[["100.001", "10"]]',
+        '[["10000000000", "10"]]',
+        "[[1, 2, 3]]",
+        '"200"',
+    ],
+)
+@override_settings(PROMOTIONS_AUDIENCE_CHOICES_PROVIDER="")
+def test_promotion_steps_must_be_finite_amounts_in_cents(staff, tiers):
+    response = staff.post(reverse("admin:promotions_promotion_add"), _promotion_form(tiers=tiers))
+    assert response.status_code == 200
+    assert "tiers" in response.context["adminform"].form.errors
+    assert not Promotion.objects.exists()
+
+
+def test_campaign_form_refuses_a_validity_beyond_a_century():
+    from promotions.admin import CampaignForm
+
+    form = CampaignForm(data={"valid_days": "3000000"})
+    form.is_valid()
+    assert "valid_days" in form.errors
+
+
+@override_settings(
+    PROMOTIONS_SEGMENT_MEMBERS_PROVIDER="tests.promotions.test_services.fixture_segment_members"
+)
+def test_issuing_to_a_segment_enqueues_a_batch_so_a_redelivered_task_issues_nothing_more(
+    staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from promotions import services, tasks
+    from tests.promotions.test_services import SEGMENTS
+
+    campaign = CouponCampaignFactory()
+    members = [MemberFactory() for _i in range(2)]
+    monkeypatch.setitem(SEGMENTS, "vip", [m.pk for m in members])
+    sent = []
+    monkeypatch.setattr(tasks.issue_to_segment, "delay", lambda *args: sent.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(
+            reverse("admin:promotions_couponcampaign_changelist"),
+            {
+                "action": "issue_coupons",
+                "_selected_action": [campaign.pk],
+                "apply": "1",
+                "segment": "vip",
+            },
+        )
+    assert len(sent) == 1
+    assert tasks.issue_to_segment(*sent[0]) == 2
+    later = timezone.now() + timedelta(minutes=5)
+    monkeypatch.setattr(services.timezone, "now", lambda: later)
+    assert tasks.issue_to_segment(*sent[0]) == 0  # Celery redelivers: no second coupon each
+    assert Coupon.objects.filter(campaign=campaign).count() == 2

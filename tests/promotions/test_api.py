@@ -325,3 +325,26 @@ def test_exchange_catalogue_lists_active_items(api):
     ExchangeItemFactory(name="Hidden", is_active=False)
     names = [i["name"] for i in api.get("/api/v1/points/exchange/items/").json()]
     assert names == ["Tea coupon"]
+
+
+@pytest.mark.parametrize(
+    "campaign",
+    [
+        {"ends_at": "past"},
+        {"is_active": False},
+    ],
+)
+def test_points_are_not_exchanged_for_a_coupon_of_an_ended_campaign(api, member, campaign):
+    if campaign.get("ends_at") == "past":
+        campaign = {"ends_at": timezone.now() - timedelta(minutes=1)}
+    item = ExchangeItemFactory(campaign=CouponCampaignFactory(**campaign), points_cost=300)
+    points_grant(member, 1000)
+
+    assert api.get("/api/v1/points/exchange/items/").json() == []
+    response = api.post("/api/v1/points/exchange/", {"item": item.pk}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (404, "exchange_item_not_found")
+    assert api.get("/api/v1/me/points/").json()["balance"] == 1000
+    assert not Coupon.objects.filter(owner=member).exists()
+    item.refresh_from_db()
+    assert item.stock == 10

@@ -269,3 +269,20 @@ def test_a_free_shipping_budget_and_per_member_limit_hold_under_concurrent_check
     assert all(isinstance(e, PromotionExhausted) for e in errors), {type(e) for e in errors}
     assert len(results) + len(errors) == 20
     assert Promotion.objects.get(pk=promotion.pk).spent <= promotion.budget
+
+
+def test_concurrent_deliveries_of_one_issue_batch_give_each_member_one_coupon():
+    campaign = CouponCampaignFactory()
+    ids = [MemberFactory().pk for _i in range(20)]
+
+    results, errors = run_in_threads(
+        [
+            lambda: services.coupons_issue(campaign_id=campaign.pk, user_ids=ids, batch="b1")
+            for _i in range(8)
+        ]
+    )
+
+    assert not errors
+    assert sorted(results) == [0] * 7 + [20]
+    assert Coupon.objects.filter(campaign=campaign).count() == 20
+    assert CouponCampaign.objects.get(pk=campaign.pk).issued_count == 20

@@ -152,3 +152,27 @@ def test_order_list_api_savings_cost_the_same_queries_for_any_number_of_orders(
 
     assert len(body["results"]) == count
     assert all(len(o["savings"]["discounts"]) == 2 for o in body["results"])
+
+
+def test_the_free_shipping_promotion_is_named_in_the_readers_language(client, settings):
+    """The waived-fee record keeps the label of the checkout's language; the page names
+    the promotion in the reader's, as it does for the other promotions."""
+    from django.utils import translation
+
+    settings.SHIPPING_FEE = "10.00"
+    settings.FREE_SHIPPING_THRESHOLD = "100000.00"
+    PromotionFactory(
+        code="ship0",
+        kind="free_shipping",
+        tiers=[],
+        min_spend=D("0"),
+        name="Free shipping week",
+        name_zh_hans="包邮周",
+    )
+    member = MemberFactory()
+    with translation.override("en"):
+        order = _place(member, "50.00")
+    assert order.shipping_fee == 0
+    client.force_login(member)
+    html = client.get(order.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "包邮周" in html and "Free shipping week" not in html

@@ -277,3 +277,35 @@ def test_wallet_and_exchange_pages_do_not_query_per_row(
     for url, count in zip(pages, counts, strict=True):
         with django_assert_max_num_queries(count):
             assert client_in.get(url).status_code == 200
+
+
+def test_points_history_reasons_follow_the_readers_language(client_in, member):
+    """The earn entry is written by a Celery task (English); a Chinese reader sees Chinese."""
+    from django.utils import translation
+
+    from promotions.models import PointsEntry
+    from promotions.services import account_lock
+    from tests.factories import OrderFactory
+
+    order = OrderFactory(user=member, number="MM20260001")
+    with translation.override("en"):
+        account_lock(member.pk)
+        PointsEntry.objects.create(
+            user=member,
+            kind="earn",
+            amount=50,
+            balance_after=50,
+            reason="Order MM20260001 completed",
+            ref=f"earn:order:{order.pk}",
+            order=order,
+        )
+    staff_note = points_grant(member, 5, reason="Sorry for the delay")
+
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-CN,zh;q=0.9"}
+    html = client_in.get(reverse("promotions:points"), **zh).content.decode()
+    assert "订单 MM20260001 已完成" in html and "Order MM20260001 completed" not in html
+    assert staff_note.reason in html  # staff's own words stay as written
+    rows = client_in.get("/api/v1/me/points/history/", **zh).json()["results"]
+    assert [r["reason"] for r in rows] == ["Sorry for the delay", "订单 MM20260001 已完成"]
+    english = client_in.get("/api/v1/me/points/history/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["results"][1]["reason"] == "Order MM20260001 completed"

@@ -530,3 +530,32 @@ def test_a_refund_before_completion_does_not_count_against_the_points_earned_lat
     # half of what was paid at completion came back: half the earned points go
     assert PointsEntry.objects.get(order=order, kind="reverse").amount == -100
     assert points_balance(user=member) == 100 == points_ledger_sum(user=member)
+
+
+@pytest.mark.parametrize("amount", [2**31, -(2**31), 10**20])
+def test_an_adjustment_beyond_the_integer_range_is_a_points_error(amount):
+    member = MemberFactory()
+    points_grant(member, 100)
+    with pytest.raises(PointsError):
+        services.points_adjust(user_id=member.pk, amount=amount, reason="typo")
+    assert points_balance(user=member) == 100 == points_ledger_sum(user=member)
+
+
+def test_a_credit_that_would_overflow_the_balance_is_a_points_error():
+    member = MemberFactory()
+    points_grant(member, 2**31 - 10)
+    with pytest.raises(PointsError):
+        services.points_adjust(user_id=member.pk, amount=10, reason="bonus")
+    services.points_adjust(user_id=member.pk, amount=9, reason="bonus")
+    assert points_balance(user=member) == 2**31 - 1 == points_ledger_sum(user=member)
+
+
+def test_a_validity_beyond_the_calendar_gives_a_coupon_without_its_own_end():
+    """valid_days is a 32-bit field: a huge value must not overflow the datetime (a 500)."""
+    CouponCampaignFactory(public_code="FOREVER", valid_days=3_000_000)
+    member = MemberFactory()
+
+    coupon = services.coupon_claim(user=member, code="FOREVER")
+
+    assert coupon.expires_at is None
+    assert [row.status for row in wallet(user=member)] == ["usable"]
