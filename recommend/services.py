@@ -101,7 +101,10 @@ def model_train(
     try:
         _train_into(version, budget, validation_users, families, say)
     except BaseException as exc:
-        ModelVersion.objects.filter(pk=version.pk).update(
+        # only a version that never went live fails: an error after publishing (the
+        # purge of old versions) must not take the new live version down with it
+        failed = ModelVersion.objects.filter(pk=version.pk).exclude(status=ModelVersion.Status.LIVE)
+        failed.update(
             status=ModelVersion.Status.FAILED, error=repr(exc)[:2000], finished_at=timezone.now()
         )
         raise

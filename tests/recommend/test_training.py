@@ -126,6 +126,23 @@ def test_a_failed_run_leaves_the_live_version_alone(trained, monkeypatch):
     assert cache.get(services.LOCK_KEY) is None
 
 
+def test_an_error_after_publishing_keeps_the_new_version_live(trained, monkeypatch):
+    first = live()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("purge failed")
+
+    monkeypatch.setattr(services, "_purge_old_versions", boom)
+    with pytest.raises(RuntimeError):
+        services.model_train(triggered_by="test", budget_seconds=0.5)
+
+    new = live()
+    assert new != first
+    assert MemberList.objects.filter(version=new).exists()
+    assert not ModelVersion.objects.filter(status=ModelVersion.Status.FAILED).exists()
+    assert cache.get(services.LOCK_KEY) is None
+
+
 def test_training_with_no_events_publishes_an_empty_version(db):
     version = services.model_train(triggered_by="test", budget_seconds=0.5)
 
