@@ -459,6 +459,8 @@ def item_lists(
     products = _fetch([product_id] + pool) if pool else {}  # no model: only the newest fill
     anchor = products.get(product_id)
     banned = {product_id} | excluded_for(user)
+    if user is not None and user.is_authenticated:  # what the member disliked (one query)
+        banned |= set(negative_reviews_for_user(user))
     name = anchor.display_name if anchor else ""
     out: dict[str, Served] = {}
     newest = None
