@@ -113,3 +113,18 @@ def test_evaluate_prints_and_stores_every_model_beside_popularity(world, capsys)
     evaluation = ModelVersion.objects.get().evaluation
     assert "pop" in evaluation["models"]
     assert {"hr@10", "ndcg@10", "recall@20", "coverage"} <= set(evaluation["models"]["pop"])
+
+
+def test_train_refuses_unknown_families_without_a_failed_version(world):
+    with pytest.raises(CommandError, match="unknown model families"):
+        call_command("train_recommender", "--families", "pop,nosuch", "--quiet")
+    with pytest.raises(CommandError, match="unknown model families"):
+        call_command("train_recommender", "--families", " , ", "--quiet")
+
+    assert not ModelVersion.objects.exists()
+
+
+@pytest.mark.parametrize("users", ["0", "-5", "many"])
+def test_evaluate_refuses_a_bad_number_of_users(world, users):
+    with pytest.raises(CommandError):
+        call_command("evaluate_recommender", "--users", users)
