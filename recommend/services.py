@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from browsing.models import Event
 from recommend import training
@@ -317,7 +318,7 @@ def version_publish(*, version_id: int) -> ModelVersion:
             raise RollbackImpossible(detail={"version": version_id, "status": version.status})
         if version.lists_purged:
             raise RollbackImpossible(
-                "The lists of this version were purged.", detail={"version": version_id}
+                _("The lists of this version were purged."), detail={"version": version_id}
             )
         now = timezone.now()
         for other in locked.values():

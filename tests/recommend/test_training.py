@@ -148,3 +148,18 @@ def test_training_with_no_events_publishes_an_empty_version(db):
 
     assert version.status == ModelVersion.Status.LIVE
     assert not MemberList.objects.exists()
+
+
+def test_the_purged_version_message_is_translated(trained, settings):
+    from django.utils import translation
+
+    settings.RECOMMEND_KEEP_VERSIONS = 1
+    first = live()
+    services.model_train(triggered_by="test", budget_seconds=0.5)
+    first.refresh_from_db()
+    assert first.lists_purged
+
+    with translation.override("zh-hans"), pytest.raises(RollbackImpossible) as caught:
+        services.version_rollback(version_id=first.pk)
+
+    assert str(caught.value.message) != "The lists of this version were purged."
