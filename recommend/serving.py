@@ -326,9 +326,9 @@ def recommendations_for(
     version = live_version()
     version_id = version["pk"] if version else None
     if user is None or not user.is_authenticated:
-        builder = _Builder(
-            k, excluded_for(user), _fetch(_popular_ids(version, [])), lambda p: False
-        )
+        # a visitor's session cart (the cart page passes its lines) is not suggested back
+        banned = excluded_for(user) | set(cart_product_ids or ())
+        builder = _Builder(k, banned, _fetch(_popular_ids(version, [])), lambda p: False)
         _popular_fill(builder, version, [])
         _newest_fill(builder)
         return _log(Served(context, version_id, builder.items), user=None, log=log)

@@ -341,3 +341,14 @@ def test_the_cart_page_strip_reuses_the_pages_lines_and_matches_the_serving_read
     assert [i.reason for i in response.context["served"].items] == [
         i.reason for i in read_here.items
     ]
+
+
+def test_a_visitors_cart_suggestions_leave_out_what_is_in_the_cart(trained, client):
+    popular = shown(serving.recommendations_for(user=None, context="cart", k=5))
+    client.post(reverse("orders:cart_add"), {"product": popular[0], "quantity": 1})
+
+    response = client.get(reverse("orders:cart"))
+
+    assert response.status_code == 200
+    served = ServedList.objects.filter(context="cart").latest("pk")
+    assert popular[0] not in served.items and len(served.items) == 8
