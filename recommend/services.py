@@ -309,6 +309,15 @@ def version_publish(*, version_id: int) -> ModelVersion:
             v.pk: v
             for v in ModelVersion.objects.select_for_update().filter(pk__in=ids).order_by("pk")
         }
+        # a publish / rollback that committed while we waited for the locks made another
+        # version live: lock it too (its row was not in ``ids``), or two would be live
+        while extra := list(
+            ModelVersion.objects.select_for_update()
+            .filter(status=ModelVersion.Status.LIVE)
+            .exclude(pk__in=list(locked))
+            .order_by("pk")
+        ):
+            locked.update((v.pk, v) for v in extra)
         version = locked.get(version_id)
         if version is None:
             raise RollbackImpossible(detail={"version": version_id})
