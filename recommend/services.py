@@ -88,16 +88,20 @@ def model_train(
     """
     token = _lock_acquire()
     budget = settings.RECOMMEND_SEARCH_BUDGET_SECONDS if budget_seconds is None else budget_seconds
-    version = ModelVersion.objects.create(
-        triggered_by=triggered_by[:32],
-        params={
-            "budget_seconds": budget,
-            "validation_users": validation_users or settings.RECOMMEND_VALIDATION_USERS,
-            "threads": settings.RECOMMEND_THREADS,
-            "families": families,
-        },
-        stage="loading",
-    )
+    try:
+        version = ModelVersion.objects.create(
+            triggered_by=triggered_by[:32],
+            params={
+                "budget_seconds": budget,
+                "validation_users": validation_users or settings.RECOMMEND_VALIDATION_USERS,
+                "threads": settings.RECOMMEND_THREADS,
+                "families": families,
+            },
+            stage="loading",
+        )
+    except BaseException:
+        _lock_release(token)  # or no run could start before the lock expires (an hour)
+        raise
     say = log or (lambda message: logger.info("recommend v%s: %s", version.pk, message))
     try:
         _train_into(version, budget, validation_users, families, say)

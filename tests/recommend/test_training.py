@@ -209,3 +209,14 @@ def test_a_publish_waiting_on_a_concurrent_rollback_still_leaves_one_live_versio
 
     assert not errors
     assert list(ModelVersion.objects.filter(status="live").values_list("pk", flat=True)) == [new.pk]
+
+
+def test_a_run_that_cannot_even_start_releases_the_lock(world, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(ModelVersion.objects, "create", boom)
+    with pytest.raises(RuntimeError):
+        services.model_train(triggered_by="test", budget_seconds=0.5)
+
+    assert cache.get(services.LOCK_KEY) is None
