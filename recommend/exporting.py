@@ -43,7 +43,9 @@ def read_user_ids(lines: Iterable[str]) -> list[str]:
 def export_lines(external_ids: list[str], k: int) -> Iterator[str]:
     live = ModelVersion.objects.filter(status=ModelVersion.Status.LIVE).first()
     members: dict[str, int] = {}
-    for chunk in _chunks(list(dict.fromkeys(external_ids))):
+    # an id with a NUL character names nobody (PostgreSQL cannot even compare it)
+    lookup = [i for i in dict.fromkeys(external_ids) if "\x00" not in i]
+    for chunk in _chunks(lookup):
         members.update(User.objects.filter(external_id__in=chunk).values_list("external_id", "pk"))
     pks = list(members.values())
     stored: dict[int, list[int]] = {}

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from browsing.models import Event
 from recommend import training
@@ -87,21 +88,28 @@ def model_train(
     """
     token = _lock_acquire()
     budget = settings.RECOMMEND_SEARCH_BUDGET_SECONDS if budget_seconds is None else budget_seconds
-    version = ModelVersion.objects.create(
-        triggered_by=triggered_by[:32],
-        params={
-            "budget_seconds": budget,
-            "validation_users": validation_users or settings.RECOMMEND_VALIDATION_USERS,
-            "threads": settings.RECOMMEND_THREADS,
-            "families": families,
-        },
-        stage="loading",
-    )
+    try:
+        version = ModelVersion.objects.create(
+            triggered_by=triggered_by[:32],
+            params={
+                "budget_seconds": budget,
+                "validation_users": validation_users or settings.RECOMMEND_VALIDATION_USERS,
+                "threads": settings.RECOMMEND_THREADS,
+                "families": families,
+            },
+            stage="loading",
+        )
+    except BaseException:
+        _lock_release(token)  # or no run could start before the lock expires (an hour)
+        raise
     say = log or (lambda message: logger.info("recommend v%s: %s", version.pk, message))
     try:
         _train_into(version, budget, validation_users, families, say)
     except BaseException as exc:
-        ModelVersion.objects.filter(pk=version.pk).update(
+        # only a version that never went live fails: an error after publishing (the
+        # purge of old versions) must not take the new live version down with it
+        failed = ModelVersion.objects.filter(pk=version.pk).exclude(status=ModelVersion.Status.LIVE)
+        failed.update(
             status=ModelVersion.Status.FAILED, error=repr(exc)[:2000], finished_at=timezone.now()
         )
         raise
@@ -305,6 +313,15 @@ def version_publish(*, version_id: int) -> ModelVersion:
             v.pk: v
             for v in ModelVersion.objects.select_for_update().filter(pk__in=ids).order_by("pk")
         }
+        # a publish / rollback that committed while we waited for the locks made another
+        # version live: lock it too (its row was not in ``ids``), or two would be live
+        while extra := list(
+            ModelVersion.objects.select_for_update()
+            .filter(status=ModelVersion.Status.LIVE)
+            .exclude(pk__in=list(locked))
+            .order_by("pk")
+        ):
+            locked.update((v.pk, v) for v in extra)
         version = locked.get(version_id)
         if version is None:
             raise RollbackImpossible(detail={"version": version_id})
@@ -314,7 +331,7 @@ def version_publish(*, version_id: int) -> ModelVersion:
             raise RollbackImpossible(detail={"version": version_id, "status": version.status})
         if version.lists_purged:
             raise RollbackImpossible(
-                "The lists of this version were purged.", detail={"version": version_id}
+                _("The lists of this version were purged."), detail={"version": version_id}
             )
         now = timezone.now()
         for other in locked.values():

@@ -131,10 +131,10 @@ def _provider(path: str):
 
 
 def excluded_for(user) -> set[int]:
-    """Products the ``RECOMMEND_EXCLUDE_PROVIDERS`` never want shown to this member."""
+    """Products the ``RECOMMEND_EXCLUDE_PROVIDERS`` never want shown to this member
+    (or visitor: ``user`` may be None or anonymous, the providers decide, e.g. every
+    tier-exclusive product is hidden from visitors)."""
     out: set[int] = set()
-    if user is None or not user.is_authenticated:
-        return out
     for path in settings.RECOMMEND_EXCLUDE_PROVIDERS:
         out |= set(_provider(path)(user))
     return out
@@ -326,7 +326,9 @@ def recommendations_for(
     version = live_version()
     version_id = version["pk"] if version else None
     if user is None or not user.is_authenticated:
-        builder = _Builder(k, set(), _fetch(_popular_ids(version, [])), lambda p: False)
+        # a visitor's session cart (the cart page passes its lines) is not suggested back
+        banned = excluded_for(user) | set(cart_product_ids or ())
+        builder = _Builder(k, banned, _fetch(_popular_ids(version, [])), lambda p: False)
         _popular_fill(builder, version, [])
         _newest_fill(builder)
         return _log(Served(context, version_id, builder.items), user=None, log=log)
@@ -457,6 +459,8 @@ def item_lists(
     products = _fetch([product_id] + pool) if pool else {}  # no model: only the newest fill
     anchor = products.get(product_id)
     banned = {product_id} | excluded_for(user)
+    if user is not None and user.is_authenticated:  # what the member disliked (one query)
+        banned |= set(negative_reviews_for_user(user))
     name = anchor.display_name if anchor else ""
     out: dict[str, Served] = {}
     newest = None

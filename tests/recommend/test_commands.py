@@ -78,6 +78,30 @@ def test_export_refuses_a_missing_file_and_a_bad_k(world, tmp_path):
         call_command("export_recommendations", "--users", "x", "--k", "0")
 
 
+def test_export_refuses_an_unreadable_file_and_an_unwritable_output(world, tmp_path):
+    users = tmp_path / "users.txt"
+    users.write_bytes(b"\xff\xfe\x00u\x001\x00\n")
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("export_recommendations", "--users", str(users))
+    users.write_text("u1\n")
+    with pytest.raises(CommandError, match="cannot write"):
+        call_command(
+            "export_recommendations", "--users", str(users), "--output", str(tmp_path / "no/x")
+        )
+
+
+@pytest.mark.parametrize("content", ["", "user\n", "\n \n", "u\x00x\n"])
+def test_export_of_an_empty_or_odd_users_file_does_not_crash(named, tmp_path, capsys, content):
+    users = tmp_path / "users.txt"
+    users.write_text(content)
+
+    call_command("export_recommendations", "--users", str(users), "--k", "3")
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["user"] for line in lines] == ([] if "\x00" not in content else ["u\x00x"])
+    assert all(len(line["items"]) == 3 for line in lines)
+
+
 def test_evaluate_prints_and_stores_every_model_beside_popularity(world, capsys):
     call_command("train_recommender", "--budget", "0.5", "--quiet")
     capsys.readouterr()
@@ -89,3 +113,18 @@ def test_evaluate_prints_and_stores_every_model_beside_popularity(world, capsys)
     evaluation = ModelVersion.objects.get().evaluation
     assert "pop" in evaluation["models"]
     assert {"hr@10", "ndcg@10", "recall@20", "coverage"} <= set(evaluation["models"]["pop"])
+
+
+def test_train_refuses_unknown_families_without_a_failed_version(world):
+    with pytest.raises(CommandError, match="unknown model families"):
+        call_command("train_recommender", "--families", "pop,nosuch", "--quiet")
+    with pytest.raises(CommandError, match="unknown model families"):
+        call_command("train_recommender", "--families", " , ", "--quiet")
+
+    assert not ModelVersion.objects.exists()
+
+
+@pytest.mark.parametrize("users", ["0", "-5", "many"])
+def test_evaluate_refuses_a_bad_number_of_users(world, users):
+    with pytest.raises(CommandError):
+        call_command("evaluate_recommender", "--users", users)

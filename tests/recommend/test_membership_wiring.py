@@ -29,3 +29,19 @@ def test_a_gold_exclusive_product_is_shown_to_gold_members_only(trained, setting
 
     assert exclusive not in bronze_ids and len(bronze_ids) == 10
     assert exclusive in gold_ids
+
+
+def test_visitors_never_see_tier_exclusive_products(trained, settings):
+    settings.RECOMMEND_EXCLUDE_PROVIDERS = ["membership.selectors.restricted_product_ids"]
+    popular = _shown(serving.recommendations_for(user=None, k=10))
+    anchor = trained.a[0]
+    similar = _shown(serving.item_list(product_id=anchor.pk, kind="similar", k=10))
+    exclusive = [popular[0], similar[0]]
+    Tier.objects.get(code="gold").exclusive_products.add(*exclusive)
+
+    home = _shown(serving.recommendations_for(user=None, k=10))
+    page = serving.item_lists(product_id=anchor.pk, kinds=("bought", "similar"), k=10)
+
+    assert not set(exclusive) & set(home) and len(home) == 10
+    for served in page.values():
+        assert not set(exclusive) & set(_shown(served)) and len(served.items) == 10

@@ -75,6 +75,22 @@ def test_negatively_reviewed_products_and_their_neighbours_are_hidden(trained):
     assert not set(neighbours) & set(ids)
 
 
+def test_product_page_lists_leave_out_what_the_member_reviewed_negatively(trained):
+    member = trained.group_a[0]
+    anchor = trained.a[0].pk
+    lists = serving.item_lists(product_id=anchor, kinds=("bought", "similar"), k=10, user=member)
+    disliked = shown(lists["similar"])[0]
+    item = OrderItemFactory(order__user=member, product_id=disliked)
+    Review.objects.create(item=item, user=member, product_id=disliked, rating=1)
+
+    mine = serving.item_lists(product_id=anchor, kinds=("bought", "similar"), k=10, user=member)
+    theirs = serving.item_list(product_id=anchor, kind="similar", k=10, user=trained.group_a[1])
+
+    for served in mine.values():
+        assert disliked not in shown(served) and len(served.items) == 10
+    assert disliked in shown(theirs)
+
+
 def test_exclude_providers_hide_products_from_every_list(trained, settings):
     settings.RECOMMEND_EXCLUDE_PROVIDERS = ["tests.recommend.providers.hidden_products"]
     member = trained.group_a[0]
@@ -325,3 +341,14 @@ def test_the_cart_page_strip_reuses_the_pages_lines_and_matches_the_serving_read
     assert [i.reason for i in response.context["served"].items] == [
         i.reason for i in read_here.items
     ]
+
+
+def test_a_visitors_cart_suggestions_leave_out_what_is_in_the_cart(trained, client):
+    popular = shown(serving.recommendations_for(user=None, context="cart", k=5))
+    client.post(reverse("orders:cart_add"), {"product": popular[0], "quantity": 1})
+
+    response = client.get(reverse("orders:cart"))
+
+    assert response.status_code == 200
+    served = ServedList.objects.filter(context="cart").latest("pk")
+    assert popular[0] not in served.items and len(served.items) == 8

@@ -126,8 +126,97 @@ def test_a_failed_run_leaves_the_live_version_alone(trained, monkeypatch):
     assert cache.get(services.LOCK_KEY) is None
 
 
+def test_an_error_after_publishing_keeps_the_new_version_live(trained, monkeypatch):
+    first = live()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("purge failed")
+
+    monkeypatch.setattr(services, "_purge_old_versions", boom)
+    with pytest.raises(RuntimeError):
+        services.model_train(triggered_by="test", budget_seconds=0.5)
+
+    new = live()
+    assert new != first
+    assert MemberList.objects.filter(version=new).exists()
+    assert not ModelVersion.objects.filter(status=ModelVersion.Status.FAILED).exists()
+    assert cache.get(services.LOCK_KEY) is None
+
+
 def test_training_with_no_events_publishes_an_empty_version(db):
     version = services.model_train(triggered_by="test", budget_seconds=0.5)
 
     assert version.status == ModelVersion.Status.LIVE
     assert not MemberList.objects.exists()
+
+
+def test_the_purged_version_message_is_translated(trained, settings):
+    from django.utils import translation
+
+    settings.RECOMMEND_KEEP_VERSIONS = 1
+    first = live()
+    services.model_train(triggered_by="test", budget_seconds=0.5)
+    first.refresh_from_db()
+    assert first.lists_purged
+
+    with translation.override("zh-hans"), pytest.raises(RollbackImpossible) as caught:
+        services.version_rollback(version_id=first.pk)
+
+    assert str(caught.value.message) != "The lists of this version were purged."
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_publish_waiting_on_a_concurrent_rollback_still_leaves_one_live_version(settings):
+    """The publish reads the live version, a rollback switches it and commits while the
+    publish waits for the row lock: the publish must retire the rolled-back one too."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    old, live_one, new = (
+        ModelVersion.objects.create(status=status, triggered_by="test")
+        for status in (ModelVersion.Status.RETIRED, ModelVersion.Status.LIVE, "building")
+    )
+    switched, errors = threading.Event(), []
+
+    def rollback():
+        try:
+            with transaction.atomic():
+                list(ModelVersion.objects.select_for_update().filter(pk=live_one.pk))
+                ModelVersion.objects.filter(pk=live_one.pk).update(status="retired")
+                ModelVersion.objects.filter(pk=old.pk).update(status="live")
+                switched.set()
+                time.sleep(1.0)  # the publish reads {live_one} and waits for its lock
+        finally:
+            connection.close()
+
+    def publish():
+        try:
+            switched.wait(5)
+            services.version_publish(version_id=new.pk)
+        except Exception as exc:  # collected for the assertion
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rollback), threading.Thread(target=publish)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not errors
+    assert list(ModelVersion.objects.filter(status="live").values_list("pk", flat=True)) == [new.pk]
+
+
+def test_a_run_that_cannot_even_start_releases_the_lock(world, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(ModelVersion.objects, "create", boom)
+    with pytest.raises(RuntimeError):
+        services.model_train(triggered_by="test", budget_seconds=0.5)
+
+    assert cache.get(services.LOCK_KEY) is None

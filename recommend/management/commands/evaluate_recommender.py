@@ -5,6 +5,13 @@ from django.core.management.base import BaseCommand
 from recommend import services
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
 class Command(BaseCommand):
     help = (
         "Hold out each member's latest interaction (by time), train each model of the live "
@@ -14,7 +21,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--users", type=int, default=5000, help="most members evaluated")
+        parser.add_argument(
+            "--users", type=_positive, default=5000, help="most members evaluated (1 or more)"
+        )
 
     def handle(self, *args, **options):
         results = services.model_evaluate(max_users=options["users"])

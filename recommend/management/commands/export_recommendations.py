@@ -32,13 +32,16 @@ class Command(BaseCommand):
         try:
             with open(options["users"], encoding="utf-8-sig") as f:
                 ids = read_user_ids(f)
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {options['users']}: {exc}") from exc
-        target = (
-            open(options["output"], "w", encoding="utf-8")  # noqa: SIM115
-            if options["output"]
-            else contextlib.nullcontext(sys.stdout)
-        )
+        try:
+            target = (
+                open(options["output"], "w", encoding="utf-8")  # noqa: SIM115
+                if options["output"]
+                else contextlib.nullcontext(sys.stdout)
+            )
+        except OSError as exc:
+            raise CommandError(f"cannot write {options['output']}: {exc}") from exc
         with target as out:
             for line in export_lines(ids, options["k"]):
                 out.write(line + "\n")

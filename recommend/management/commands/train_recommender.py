@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from recommend import services
 from recommend.exceptions import TrainingLocked
+from recommend.ml import pipeline
 
 
 class Command(BaseCommand):
@@ -31,6 +32,13 @@ class Command(BaseCommand):
         families = None
         if options["families"]:
             families = [f.strip() for f in options["families"].split(",") if f.strip()]
+            known = ["pop", *pipeline.ORDER]
+            unknown = [f for f in families if f not in known]
+            if unknown or not families:
+                raise CommandError(
+                    f"unknown model families {unknown or options['families']!r}; "
+                    f"choose from {', '.join(known)}"
+                )
         log = None if options["quiet"] else (lambda message: self.stderr.write(message))
         try:
             version = services.model_train(
